@@ -1,0 +1,39 @@
+"""The `sinkload` command line: thin wrappers that parse options, call the package and print."""
+
+from __future__ import annotations
+
+import sys
+
+import typer
+
+from sinkload.cli.app import app, ingest_app
+from sinkload.errors import SinkloadError
+
+# Each module registers its commands on `app` / `ingest_app`.
+from sinkload.cli import db as _db  # noqa: E402,F401
+from sinkload.cli import pipeline as _pipeline  # noqa: E402,F401
+from sinkload.cli import ingest_flux as _ingest_flux  # noqa: E402,F401
+from sinkload.cli import ingest_geography as _ingest_geography  # noqa: E402,F401
+
+__all__ = ["app", "ingest_app", "main"]
+
+
+def main() -> None:
+    try:
+        app(standalone_mode=False)
+    except SinkloadError as exc:
+        typer.secho(f"error: {exc}", err=True, fg="red")
+        sys.exit(1)
+    except typer.Abort:
+        typer.echo("aborted", err=True)
+        sys.exit(130)
+    except (typer.Exit, SystemExit) as exc:
+        code = getattr(exc, "exit_code", getattr(exc, "code", 0))
+        sys.exit(code or 0)
+    except Exception as exc:  # click usage errors carry their own exit code and message
+        import click
+
+        if isinstance(exc, click.ClickException):
+            exc.show()
+            sys.exit(exc.exit_code)
+        raise

@@ -1,0 +1,24 @@
+"""`sinkload ingest flux`."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import typer
+
+from sinkload.cli.app import ingest_app, settings
+from sinkload.db.connection import database_url
+
+
+@ingest_app.command("flux")
+def ingest_flux(
+    paths: list[Path] = typer.Argument(..., help="Flux files or folders (the MIP archive layout)."),
+    product: str = typer.Option(..., "--product", help="Product name in the catalog."),
+    member: str | None = typer.Option(None, "--member", help="Member name (default: from the file name)."),
+    catalog: Path | None = typer.Option(None, "--catalog", help="Another product catalog (YAML)."),
+) -> None:
+    """Load gridded monthly flux files, normalised to g C m-2 per month, positive = sink."""
+    from sinkload.ingest.flux import ingest_paths
+
+    s = settings()
+    ingest_paths(s, database_url(s), paths, product=product, member=member, catalog_path=catalog)

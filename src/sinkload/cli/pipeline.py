@@ -1,0 +1,60 @@
+"""`sinkload build`, `reload`, `report`, `sample` and `demo`."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import typer
+
+from sinkload.cli.app import app, settings
+from sinkload.db.connection import database_url
+
+
+@app.command("build")
+def build(
+    select: str | None = typer.Option(None, help="dbt selection (default: everything)."),
+) -> None:
+    """dbt build: staging -> intermediate -> marts, with the models' tests."""
+    from sinkload.dbt import run_dbt
+
+    s = settings()
+    args = ["build"] + (["--select", select] if select else [])
+    run_dbt(s, database_url(s), args)
+
+
+@app.command("sample")
+def sample(directory: Path = typer.Argument(..., help="Where to write the sample files.")) -> None:
+    """Write the deterministic sample data set as files in the real formats."""
+    from sinkload.sample import write_sample
+
+    manifest = write_sample(directory)
+    typer.echo(f"sample data set written to {directory} ({manifest.n_files} files)")
+
+
+@app.command("reload")
+def reload(inbox: Path = typer.Argument(..., help="Folder of flux files (and region/land-cover files).")) -> None:
+    """The scheduled job: ingest what is new or changed, rebuild what depends on it."""
+    from sinkload.reload import run_reload
+
+    s = settings()
+    run_reload(s, database_url(s), inbox)
+
+
+@app.command("report")
+def report(out: Path = typer.Option(Path("report"), "--out", help="Folder for the figures (PNG).")) -> None:
+    """Print the study's tables from the marts and write its figures."""
+    from sinkload.report import write_report
+
+    s = settings()
+    write_report(s, database_url(s), out)
+
+
+@app.command("demo")
+def demo(
+    workdir: Path = typer.Option(Path(".sinkload/demo"), help="Where the sample files go."),
+    out: Path = typer.Option(Path("report"), "--out", help="Where the figures go."),
+) -> None:
+    """The main job on the sample data: db up, migrate, sample, ingest, build, report."""
+    from sinkload.demo import run_demo
+
+    run_demo(settings(), workdir, out)

@@ -1,0 +1,1 @@
+"""Database I/O: the embedded cluster, connections, migrations, raster COPY."""

@@ -1,0 +1,42 @@
+"""Run the Alembic migrations that own schema `raw`, the roles and the extensions."""
+
+from __future__ import annotations
+
+from alembic import command, context
+from alembic.config import Config
+from alembic.runtime.migration import MigrationContext
+from sqlalchemy import create_engine
+
+from sinkload.db.connection import sqlalchemy_url
+from sinkload.roles import Roles
+from sinkload.settings import Settings
+
+
+def alembic_config(settings: Settings, url: str) -> Config:
+    config = Config()
+    config.set_main_option("script_location", str(settings.migrations_dir))
+    config.attributes["url"] = url
+    config.attributes["role_prefix"] = settings.role_prefix
+    return config
+
+
+def upgrade(settings: Settings, url: str, revision: str = "head") -> None:
+    command.upgrade(alembic_config(settings, url), revision)
+
+
+def downgrade(settings: Settings, url: str, revision: str = "base") -> None:
+    command.downgrade(alembic_config(settings, url), revision)
+
+
+def current_revision(url: str) -> str | None:
+    engine = create_engine(sqlalchemy_url(url))
+    try:
+        with engine.connect() as connection:
+            return MigrationContext.configure(connection, opts={"version_table_schema": "public"}).get_current_revision()
+    finally:
+        engine.dispose()
+
+
+def migration_roles() -> Roles:
+    """Inside a migration: the roles for the prefix `sinkload migrate` passed in."""
+    return Roles(context.config.attributes.get("role_prefix", "sinkload"))
