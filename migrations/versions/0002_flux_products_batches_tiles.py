@@ -76,7 +76,8 @@ def upgrade() -> None:
         )
     """)
     op.execute("create index load_batch_member_idx on raw.load_batch (member_id, sha256)")
-    # One row per product x member x month x tile; values in g C m-2 per calendar month, positive = sink.
+    # One row per product x member x month x tile; values in g C m-2 per calendar month, positive = sink,
+    # missing = NODATA. (col0, row0) is the grid cell of the tile's upper-left pixel.
     op.execute("""
         create table raw.flux_tile (
             product_id    integer not null references raw.product on delete cascade,
@@ -85,6 +86,8 @@ def upgrade() -> None:
             grid_id       integer not null references raw.grid,
             tile_row      integer not null,
             tile_col      integer not null,
+            col0          integer not null,
+            row0          integer not null,
             batch_id      bigint not null references raw.load_batch on delete cascade,
             rast          raster not null,
             primary key (member_id, month, tile_row, tile_col)
@@ -97,4 +100,4 @@ def upgrade() -> None:
 
 def downgrade() -> None:
     for table in ("flux_tile", "load_batch", "grid", "member", "product"):
-        op.execute(f"drop table if exists raw.{table}")
+        op.execute(f"drop table if exists raw.{table} cascade")

@@ -69,4 +69,4 @@ def upgrade() -> None:
 
 def downgrade() -> None:
     for table in ("landcover", "landcover_class", "landcover_layer", "region", "region_layer"):
-        op.execute(f"drop table if exists raw.{table}")
+        op.execute(f"drop table if exists raw.{table} cascade")

@@ -6,8 +6,10 @@ from alembic import command, context
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from sqlalchemy import create_engine
+from sqlalchemy.exc import SQLAlchemyError
 
-from sinkload.db.connection import sqlalchemy_url
+from sinkload.db.connection import redact, sqlalchemy_url
+from sinkload.errors import SinkloadError
 from sinkload.roles import Roles
 from sinkload.settings import Settings
 
@@ -20,12 +22,22 @@ def alembic_config(settings: Settings, url: str) -> Config:
     return config
 
 
+def _run(action, settings: Settings, url: str, revision: str) -> None:
+    try:
+        action(alembic_config(settings, url), revision)
+    except SQLAlchemyError as exc:
+        detail = str(getattr(exc, "orig", exc)).strip().splitlines()[0]
+        raise SinkloadError(f"{redact(url)}: migration to {revision} failed: {detail}") from None
+
+
 def upgrade(settings: Settings, url: str, revision: str = "head") -> None:
-    command.upgrade(alembic_config(settings, url), revision)
+    """Alembic upgrade (idempotent: at head it does nothing)."""
+    _run(command.upgrade, settings, url, revision)
 
 
 def downgrade(settings: Settings, url: str, revision: str = "base") -> None:
-    command.downgrade(alembic_config(settings, url), revision)
+    """Alembic downgrade; `base` removes schema raw (and what depends on it) and the roles."""
+    _run(command.downgrade, settings, url, revision)
 
 
 def current_revision(url: str) -> str | None:

@@ -1,0 +1,3 @@
+from sinkload.cli import main
+
+main()
