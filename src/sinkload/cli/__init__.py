@@ -6,21 +6,23 @@ import sys
 
 import typer
 
+# Importing a command module registers its commands on `app` / `ingest_app`.
+from sinkload.cli import db as _db  # noqa: F401
+from sinkload.cli import ingest_flux as _ingest_flux  # noqa: F401
+from sinkload.cli import ingest_geography as _ingest_geography  # noqa: F401
+from sinkload.cli import pipeline as _pipeline  # noqa: F401
 from sinkload.cli.app import app, ingest_app
 from sinkload.errors import SinkloadError
-
-# Each module registers its commands on `app` / `ingest_app`.
-from sinkload.cli import db as _db  # noqa: E402,F401
-from sinkload.cli import pipeline as _pipeline  # noqa: E402,F401
-from sinkload.cli import ingest_flux as _ingest_flux  # noqa: E402,F401
-from sinkload.cli import ingest_geography as _ingest_geography  # noqa: E402,F401
 
 __all__ = ["app", "ingest_app", "main"]
 
 
 def main() -> None:
     try:
-        app(standalone_mode=False)
+        # Without standalone mode click returns the code of a `typer.Exit` instead of exiting.
+        code = app(standalone_mode=False)
+        if isinstance(code, int) and code:
+            sys.exit(code)
     except SinkloadError as exc:
         typer.secho(f"error: {exc}", err=True, fg="red")
         sys.exit(1)

@@ -21,7 +21,7 @@ from urllib.parse import quote
 from sinkload.errors import SinkloadError
 
 SUPERUSER = "sinkload"
-DATABASE = "sinkload"
+DATABASE = "sinkload"  # also spelled literally in _ensure_database
 SERVICE_USER = "postgres"
 
 
@@ -169,9 +169,9 @@ class Cluster:
             time.sleep(0.1)
 
     def _ensure_database(self) -> None:
-        exists = self.psql(f"select 1 from pg_database where datname = '{DATABASE}'")
+        exists = self.psql("select 1 from pg_database where datname = 'sinkload'")
         if not exists:
-            self.psql(f'create database "{DATABASE}"')
+            self.psql("create database sinkload")
         self.psql("create extension if not exists postgis; create extension if not exists postgis_raster",
                   database=DATABASE)
 

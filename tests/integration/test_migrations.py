@@ -1,0 +1,106 @@
+"""Alembic migrations on a database of their own: up, down, up; roles and their first limits."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import replace
+from urllib.parse import urlsplit, urlunsplit
+
+import psycopg
+import pytest
+from psycopg import errors
+
+from sinkload.db import migrate as migrations
+from sinkload.roles import Roles
+
+RAW_TABLES = {"product", "member", "grid", "load_batch", "flux_tile", "region_layer", "region",
+              "landcover_layer", "landcover_class", "landcover"}
+
+
+@pytest.fixture()
+def scratch(server_url, base_settings):
+    token = uuid.uuid4().hex[:8]
+    name = f"sinkload_migration_{token}"
+    with psycopg.connect(server_url, autocommit=True) as conn:
+        conn.execute(f'create database "{name}"')
+    url = urlunsplit(urlsplit(server_url)._replace(path=f"/{name}"))
+    settings = replace(base_settings, database_url=url, role_prefix=f"m{token}")
+    yield settings, url
+    with psycopg.connect(server_url, autocommit=True) as conn:
+        conn.execute(f'drop database if exists "{name}" with (force)')
+        for role in Roles(settings.role_prefix).all():
+            conn.execute(f'drop role if exists "{role}"')
+
+
+def _raw_tables(url: str) -> set[str]:
+    with psycopg.connect(url) as conn:
+        rows = conn.execute("select table_name from information_schema.tables where table_schema = 'raw'")
+        return {row[0] for row in rows}
+
+
+def _roles(url: str, names: tuple[str, ...]) -> set[str]:
+    with psycopg.connect(url) as conn:
+        return {r[0] for r in conn.execute("select rolname from pg_roles where rolname = any(%s)", [list(names)])}
+
+
+def test_up_down_up(scratch):
+    settings, url = scratch
+    roles = Roles(settings.role_prefix)
+
+    migrations.upgrade(settings, url)
+    assert _raw_tables(url) == RAW_TABLES
+    assert _roles(url, roles.all()) == set(roles.all())
+    assert migrations.current_revision(url) is not None
+
+    migrations.upgrade(settings, url)  # at head: harmless
+    assert _raw_tables(url) == RAW_TABLES
+
+    migrations.downgrade(settings, url, "base")
+    assert _raw_tables(url) == set()
+    assert _roles(url, roles.all()) == set()
+    assert migrations.current_revision(url) is None
+
+    migrations.upgrade(settings, url)
+    assert _raw_tables(url) == RAW_TABLES
+
+
+def test_sphere_srids_are_a_pure_projection(db_url):
+    """SRID 990000 -> 990001 is the cea of the design's sphere: x = R*lon, y = R*sin(lat), no datum shift."""
+    import math
+
+    with psycopg.connect(db_url) as conn:
+        x, y = conn.execute(
+            "select st_x(g), st_y(g) from (select st_transform(st_setsrid(st_point(%s, %s), 990000), 990001) g) t",
+            [117.25, 38.5],
+        ).fetchone()
+    radius = 6371000.0
+    assert x == pytest.approx(radius * math.radians(117.25), rel=1e-12)
+    assert y == pytest.approx(radius * math.sin(math.radians(38.5)), rel=1e-12)
+
+
+def test_analyst_can_neither_read_nor_write_raw(db_url, settings):
+    analyst = Roles(settings.role_prefix).analyst
+    with psycopg.connect(db_url) as conn:
+        conn.execute(f'set role "{analyst}"')
+        with pytest.raises(errors.InsufficientPrivilege):
+            conn.execute("select count(*) from raw.product")
+        conn.rollback()
+        conn.execute(f'set role "{analyst}"')
+        with pytest.raises(errors.InsufficientPrivilege):
+            conn.execute("insert into raw.grid (west, north, dx, dy, nx, ny) values (0, 0, 1, 1, 1, 1)")
+        conn.rollback()
+        conn.execute(f'set role "{analyst}"')
+        with pytest.raises(errors.InsufficientPrivilege):
+            conn.execute("create schema analyst_was_here")
+
+
+def test_loader_writes_raw_and_transformer_only_reads_it(db_url, settings):
+    roles = Roles(settings.role_prefix)
+    with psycopg.connect(db_url) as conn:
+        conn.execute(f'set role "{roles.loader}"')
+        conn.execute("insert into raw.grid (west, north, dx, dy, nx, ny) values (-180, 90, 1, 1, 360, 180)")
+        conn.execute(f'set role "{roles.transformer}"')
+        assert conn.execute("select count(*) from raw.grid").fetchone()[0] >= 1
+        with pytest.raises(errors.InsufficientPrivilege):
+            conn.execute("delete from raw.grid")
+        conn.rollback()
