@@ -9,7 +9,7 @@ fi
 
 have_postgis() {
   for control in /usr/share/postgresql/*/extension/postgis.control; do
-    version=$(echo "$control" | cut -d/ -f4)
+    version=$(echo "$control" | cut -d/ -f5)
     [ -x "/usr/lib/postgresql/$version/bin/pg_ctl" ] && return 0
   done
   return 1
