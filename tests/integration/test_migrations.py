@@ -14,7 +14,7 @@ from sinkload.db import migrate as migrations
 from sinkload.roles import Roles
 
 RAW_TABLES = {"product", "member", "grid", "load_batch", "flux_tile", "region_layer", "region",
-              "landcover_layer", "landcover_class", "landcover"}
+              "landcover_layer", "landcover_class", "landcover", "reload_run"}
 
 
 @pytest.fixture()
