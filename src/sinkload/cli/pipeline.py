@@ -32,12 +32,24 @@ def sample(directory: Path = typer.Argument(..., help="Where to write the sample
 
 
 @app.command("reload")
-def reload(inbox: Path = typer.Argument(..., help="Folder of flux files (and region/land-cover files).")) -> None:
-    """The scheduled job: ingest what is new or changed, rebuild what depends on it."""
+def reload(
+    inbox: Path = typer.Argument(..., help="Inbox folder: INBOX/<product>/<flux files> (docs/operations.md)."),
+    wait: bool = typer.Option(False, "--wait", help="Wait for a running reload instead of exiting with 75."),
+    catalog: Path | None = typer.Option(None, "--catalog", help="Another product catalog (YAML)."),
+) -> None:
+    """The scheduled job: ingest what is new or changed, rebuild what depends on it.
+
+    Exits 75 (EX_TEMPFAIL) without doing anything when another reload holds the lock."""
+    from sinkload.db.locks import LockBusy
     from sinkload.reload import run_reload
 
     s = settings()
-    run_reload(s, database_url(s), inbox)
+    try:
+        run_reload(s, database_url(s), inbox, wait=wait, catalog_path=catalog)
+    except LockBusy as busy:
+        typer.echo(f"reload: another reload is running ({busy.holder.describe() if busy.holder else 'unknown'}); "
+                   "nothing done, try again later (exit 75)", err=True)
+        raise typer.Exit(75) from None
 
 
 @app.command("report")
