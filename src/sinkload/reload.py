@@ -251,13 +251,13 @@ def ingest_new(settings: Settings, url: str, files: list[InboxFile], known: set[
                catalog_path: Path | None) -> list[FileOutcome]:
     """Ingest each new or changed file through the `ingest flux` code path, one batch (transaction) each;
     a bad file is reported and the others still load."""
-    from sinkload.ingest.flux import ingest_paths
-
     outcomes = []
     for item in files:
         if (item.product, item.sha256) in known:
             outcomes.append(FileOutcome(item, "loaded"))
             continue
+        from sinkload.ingest.flux import ingest_paths
+
         started = time.perf_counter()
         try:
             ingest_paths(settings, url, [item.path], item.product, catalog_path=catalog_path)

@@ -1,0 +1,149 @@
+"""`sinkload reload`: the lock, doing nothing twice, rebuilding when raw changed, the inbox rules."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+import psycopg
+import pytest
+
+from reload_support import add_fake_batch, fresh_database, reload_runs, run_cli, start_cli, write_file
+from sinkload.db.locks import LockBusy, advisory_lock, lock_key
+from sinkload.reload import LOCK_NAME, DbtNode, is_flux_file, scan_inbox, sha256_file, views_to_keep
+
+
+@pytest.fixture(scope="module")
+def own_db(server_url, base_settings):
+    with fresh_database(server_url, base_settings, "reload") as settings:
+        yield settings
+
+
+# -- pure parts -------------------------------------------------------------------------------------------
+
+def test_lock_keys_are_stable_and_distinct():
+    assert lock_key("reload") == lock_key("reload")
+    assert lock_key("reload") != lock_key("build")
+    assert -(2**63) <= lock_key("reload") < 2**63
+
+
+@pytest.mark.parametrize(("relative", "expected"), [
+    ("vegas/VEGAS_S3_nbp.nc", True),
+    ("oco2/LNLGIS/CAMS_gridded_fluxes_LNLGIS.nc4", True),
+    ("beps/beps_2015.TIF", True),
+    ("vegas/.VEGAS_S3_nbp.nc", False),       # hidden: an upload in progress
+    ("vegas/.tmp/VEGAS_S3_nbp.nc", False),
+    ("vegas/VEGAS_S3_nbp.nc.part", False),
+    ("vegas/README.txt", False),
+])
+def test_inbox_file_rules(relative, expected):
+    assert is_flux_file(Path(relative)) is expected
+
+
+def _node(uid: str, materialized: str, checksum: str = "c", parents: tuple[str, ...] = ()) -> DbtNode:
+    return DbtNode(f"model.sinkload.{uid}", materialized, checksum, "marts", uid, parents)
+
+
+def test_unchanged_views_are_kept_changed_or_missing_ones_rebuilt():
+    nodes = [_node("same", "view"), _node("changed", "view", "new"), _node("missing", "view"),
+             _node("published", "incremental"), _node("on_inc", "view", parents=("model.sinkload.published",)),
+             _node("replaced", "table"), _node("on_table", "view", parents=("model.sinkload.replaced",))]
+    existing = {("marts", n.name) for n in nodes if n.name != "missing"}
+    built = {n.unique_id: "c" for n in nodes}
+    kept = {n.name for n in views_to_keep(nodes, existing, built)}
+    # A view on a table that dbt replaces would be dropped by its `drop ... cascade`: it must be rebuilt.
+    assert kept == {"same", "on_inc"}
+
+
+def test_scan_hashes_every_flux_file_under_its_product(tmp_path):
+    a = write_file(tmp_path / "vegas" / "VEGAS_S3_nbp.nc", b"one")
+    b = write_file(tmp_path / "oco2" / "LNLGIS" / "CT_gridded_fluxes_LNLGIS.nc4", b"two")
+    write_file(tmp_path / "oco2" / "LNLGIS" / ".CT_gridded_fluxes_LNLGIS.nc4.part", b"partial")
+    write_file(tmp_path / "loose.nc", b"no product folder")
+    found = scan_inbox(tmp_path)
+    assert [(f.product, f.path) for f in found] == [("oco2", b), ("vegas", a)]
+    import hashlib
+
+    assert found[1].sha256 == hashlib.sha256(b"one").hexdigest() == sha256_file(a)
+
+
+# -- against the database ---------------------------------------------------------------------------------
+
+def test_reload_twice_does_nothing_the_second_time(own_db, tmp_path):
+    first = run_cli(own_db, "reload", tmp_path)
+    assert first.returncode == 0, first.stdout + first.stderr
+    second = run_cli(own_db, "reload", tmp_path)
+    assert second.returncode == 0, second.stderr
+    assert "nothing to do" in second.stdout
+    runs = reload_runs(own_db)
+    assert [r["status"] for r in runs[-2:]] == ["done", "done"]
+    assert runs[-1]["dbt_selection"] is None
+
+
+def test_reload_rebuilds_when_raw_changed_behind_its_back(own_db, tmp_path):
+    """A batch loaded by `sinkload ingest` (or by a reload killed before its dbt step) is built next time."""
+    run_cli(own_db, "reload", tmp_path)
+    add_fake_batch(own_db, "behind_its_back")
+    result = run_cli(own_db, "reload", tmp_path)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "source:raw.flux_tile+" in result.stdout
+    assert reload_runs(own_db)[-1]["dbt_selection"]
+    again = run_cli(own_db, "reload", tmp_path)
+    assert "nothing to do" in again.stdout
+
+
+def test_second_reload_exits_75_naming_the_holder(own_db, tmp_path):
+    with advisory_lock(own_db.database_url, LOCK_NAME):
+        started = time.perf_counter()
+        result = run_cli(own_db, "reload", tmp_path)
+        assert time.perf_counter() - started < 60
+    assert result.returncode == 75, result.stdout + result.stderr
+    assert "another reload is running" in result.stderr and "pid" in result.stderr
+    with pytest.raises(LockBusy), advisory_lock(own_db.database_url, LOCK_NAME), \
+            advisory_lock(own_db.database_url, LOCK_NAME):
+        pass
+
+
+def test_waiting_reload_runs_when_the_lock_is_released(own_db, tmp_path):
+    with advisory_lock(own_db.database_url, LOCK_NAME) as holder:
+        process = start_cli(own_db, "reload", "--wait", tmp_path)
+        deadline = time.time() + 60
+        waiting = False
+        while time.time() < deadline and not waiting:
+            waiting = holder.execute(
+                "select count(*) from pg_locks where locktype = 'advisory' and not granted "
+                "and database = (select oid from pg_database where datname = current_database())").fetchone()[0] > 0
+            time.sleep(0.2)
+        assert waiting, "the second reload should wait on the advisory lock"
+        assert process.poll() is None
+    out, err = process.communicate(timeout=300)
+    assert process.returncode == 0, out + err
+    assert "waiting for it to finish" in out
+
+
+def test_a_killed_reload_releases_the_lock(own_db, tmp_path):
+    """The lock is a session lock: SIGKILL ends the session, no stale lock file blocks the schedule."""
+    import os
+    import signal
+
+    with advisory_lock(own_db.database_url, LOCK_NAME):
+        process = start_cli(own_db, "reload", "--wait", tmp_path)
+        time.sleep(3)
+        os.killpg(process.pid, signal.SIGKILL)
+        process.wait(timeout=30)
+    result = run_cli(own_db, "reload", tmp_path)
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_missing_inbox_is_one_line(own_db, tmp_path):
+    result = run_cli(own_db, "reload", tmp_path / "nope")
+    assert result.returncode == 1
+    assert result.stderr.strip().count("\n") == 0 and "inbox folder not found" in result.stderr
+
+
+def test_interrupted_runs_are_marked_by_the_next(own_db, tmp_path):
+    with psycopg.connect(own_db.database_url, autocommit=True) as conn:
+        run_id = conn.execute("insert into raw.reload_run (inbox) values ('/dead') returning run_id").fetchone()[0]
+    assert run_cli(own_db, "reload", tmp_path).returncode == 0
+    dead = next(r for r in reload_runs(own_db) if r["run_id"] == run_id)
+    assert dead["status"] == "interrupted" and dead["finished_at"] is not None
