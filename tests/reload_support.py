@@ -100,3 +100,109 @@ def write_file(path: Path, data: bytes = b"") -> Path:
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_bytes(data)
     return path
+
+
+# -- a small world whose marts can be computed by hand ----------------------------------------------------
+# "China" is the rectangle 110..114 E x 30..32 N (eight whole 1-degree cells), split into four divisions of
+# two cells each; the flux files are MIP-style member files (gC m-2 yr-1 as monthly-mean rates, positive =
+# source) on the global 1-degree grid.
+
+EARTH_RADIUS_M = 6_371_000.0
+WORLD_WEST, WORLD_EAST, WORLD_SOUTH, WORLD_NORTH = 110, 114, 30, 32
+DIVISIONS = {"North": (110, 31, 112, 32), "South": (110, 30, 112, 31),
+             "Northwest": (112, 31, 114, 32), "Qinghai-Tibet": (112, 30, 114, 31)}
+LANDCOVER_CODES = {"North": 1, "South": 4, "Northwest": 6, "Qinghai-Tibet": 11}
+
+
+def rectangle_feature(name: str, west: float, south: float, east: float, north: float, **props) -> dict:
+    ring = [[west, south], [east, south], [east, north], [west, north], [west, south]]
+    return {"type": "Feature", "properties": {"name": name, **props},
+            "geometry": {"type": "Polygon", "coordinates": [ring]}}
+
+
+def write_geojson(path: Path, features: list[dict]) -> Path:
+    import json
+
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps({"type": "FeatureCollection", "features": features}, ensure_ascii=False),
+                    encoding="utf-8")
+    return path
+
+
+def world_regions(directory: Path) -> tuple[Path, Path, Path]:
+    """(national, divisions, land cover) GeoJSON files of the small world; names in `name`, codes in `code`."""
+    national = write_geojson(directory / "national.geojson", [
+        rectangle_feature("China", WORLD_WEST, WORLD_SOUTH, WORLD_EAST, WORLD_NORTH)])
+    divisions = write_geojson(directory / "divisions.geojson", [
+        rectangle_feature(name, *box) for name, box in DIVISIONS.items()])
+    landcover = write_geojson(directory / "landcover.geojson", [
+        rectangle_feature(name, *box, code=LANDCOVER_CODES[name]) for name, box in DIVISIONS.items()])
+    return national, divisions, landcover
+
+
+def world_field(seed: int, years: range, scale: float = 1.0):
+    """Monthly-mean NEE rates (gC m-2 yr-1, positive = source) on the global 1-degree grid, float32, with
+    a seasonal cycle in the small world and zeros elsewhere: shape (months, 180 lat south->north, 360 lon)."""
+    import numpy as np
+
+    rng = np.random.default_rng(seed)
+    n = 12 * len(years)
+    field = np.zeros((n, 180, 360), dtype=np.float32)
+    month = np.arange(n) % 12
+    seasonal = (-300.0 * np.sin(np.pi * month / 11.0) + 80.0)[:, None, None]
+    rows = slice(90 + WORLD_SOUTH, 90 + WORLD_NORTH)
+    cols = slice(180 + WORLD_WEST, 180 + WORLD_EAST)
+    noise = rng.normal(0.0, 40.0, size=(n, rows.stop - rows.start, cols.stop - cols.start))
+    field[:, rows, cols] = (scale * (seasonal + noise)).astype(np.float32)
+    return field
+
+
+def write_mip_member(path: Path, field, years: range, experiment: str = "LNLGIS") -> Path:
+    """A member file as the OCO-2 v10 MIP archive ships it: land(time, latitude, longitude) in
+    'gC per m2 per year' (monthly-mean rates, positive = source) with start_date(time, 3)."""
+    import netCDF4
+    import numpy as np
+
+    path.parent.mkdir(parents=True, exist_ok=True)
+    n = field.shape[0]
+    with netCDF4.Dataset(path, "w", format="NETCDF4") as ds:
+        ds.createDimension("time", n)
+        ds.createDimension("latitude", 180)
+        ds.createDimension("longitude", 360)
+        ds.createDimension("date_components", 3)
+        lat = ds.createVariable("latitude", "f4", ("latitude",))
+        lat[:] = np.arange(-89.5, 90, 1.0)
+        lon = ds.createVariable("longitude", "f4", ("longitude",))
+        lon[:] = np.arange(-179.5, 180, 1.0)
+        start = ds.createVariable("start_date", "i4", ("time", "date_components"))
+        start[:] = [[y, m, 1] for y in years for m in range(1, 13)][:n]
+        land = ds.createVariable("land", "f4", ("time", "latitude", "longitude"), zlib=True, complevel=4)
+        land.units = "gC per m2 per year"
+        land[:] = field
+        ocean = ds.createVariable("ocean", "f4", ("time", "latitude", "longitude"), zlib=True, complevel=4)
+        ocean.units = "gC per m2 per year"
+        ocean[:] = np.zeros_like(field)
+        ds.experiment = experiment
+    return path
+
+
+def cell_area_m2(south: float, north: float, dlon_deg: float = 1.0) -> float:
+    import math
+
+    return EARTH_RADIUS_M**2 * math.radians(dlon_deg) * (math.sin(math.radians(north)) - math.sin(math.radians(south)))
+
+
+def national_monthly_tgc(field, years: range) -> list[float]:
+    """Independent: the small world's monthly sink (Tg C, positive = uptake) from a MIP rate field."""
+    import calendar
+
+    totals = []
+    for k, (year, month) in enumerate((y, m) for y in years for m in range(1, 13)):
+        per_month = calendar.monthrange(year, month)[1] / (366 if calendar.isleap(year) else 365)
+        total = 0.0
+        for lat in range(WORLD_SOUTH, WORLD_NORTH):
+            area = cell_area_m2(lat, lat + 1)
+            for lon in range(WORLD_WEST, WORLD_EAST):
+                total += area * -float(field[k, 90 + lat, 180 + lon]) * per_month
+        totals.append(total / 1e12)
+    return totals

@@ -1,0 +1,133 @@
+"""Readers query the marts in parallel threads while a reload replaces a product's months: every answer is
+the complete old or the complete new series (both computed independently from the files), never a mix,
+never an error.
+"""
+
+from __future__ import annotations
+
+import math
+import threading
+import time
+from collections import Counter
+
+import psycopg
+import pytest
+from psycopg import sql
+
+from reload_support import (
+    fresh_database,
+    national_monthly_tgc,
+    run_cli,
+    start_cli,
+    world_field,
+    world_regions,
+    write_mip_member,
+)
+from sinkload.roles import Roles
+
+pytest.importorskip("sinkload.ingest.flux", reason="the flux ingest is not part of the package yet")
+
+PRODUCT = "oco2_v10_mip_lnlgis"
+MODEL = "CAMS"
+YEARS = range(2015, 2020)
+REPLACED_YEAR = 2017
+READERS = 4
+QUERY = """
+    select month, sink_tgc from marts.sink_monthly
+    where product = %s and scope = 'national' and unit = 'China' and member = %s order by month
+"""
+
+
+def _requires_marts(settings) -> None:
+    with psycopg.connect(settings.database_url) as conn:
+        exists = conn.execute("select to_regclass('marts.sink_monthly') is not null").fetchone()[0]
+    if not exists:
+        pytest.skip("the dbt project has no marts.sink_monthly yet")
+
+
+@pytest.fixture(scope="module")
+def world(server_url, base_settings, tmp_path_factory):
+    """A fresh database holding the small world: regions, land cover, one MIP member, built."""
+    directory = tmp_path_factory.mktemp("world")
+    national, divisions, landcover = world_regions(directory)
+    with fresh_database(server_url, base_settings, "concurrency") as settings:
+        for args in (["regions", national, "--scope", "national", "--name-field", "name"],
+                     ["regions", divisions, "--scope", "division", "--name-field", "name"],
+                     ["landcover", landcover, "--code-field", "code"]):
+            result = run_cli(settings, "ingest", *args)
+            assert result.returncode == 0, result.stdout + result.stderr
+        inbox = directory / "inbox"
+        member_file = inbox / PRODUCT / "LNLGIS" / f"{MODEL}_gridded_fluxes_LNLGIS.nc4"
+        before = world_field(seed=1, years=YEARS)
+        write_mip_member(member_file, before, YEARS)
+        result = run_cli(settings, "reload", inbox)
+        assert result.returncode == 0, result.stdout + result.stderr
+        yield settings, inbox, member_file, before
+
+
+def _member(conn: psycopg.Connection) -> str:
+    members = [r[0] for r in conn.execute(
+        "select distinct member from marts.sink_monthly where product = %s and member <> 'ensemble_mean'",
+        [PRODUCT])]
+    assert len(members) == 1, members
+    return members[0]
+
+
+def _same(answer: list[float], expected: list[float]) -> bool:
+    return len(answer) == len(expected) and all(
+        math.isclose(a, e, rel_tol=1e-6, abs_tol=1e-9) for a, e in zip(answer, expected, strict=True))
+
+
+def test_readers_see_old_or_new_never_a_mix(world):
+    settings, inbox, member_file, before_field = world
+    _requires_marts(settings)
+    after_field = before_field.copy()
+    months = slice(12 * (REPLACED_YEAR - YEARS.start), 12 * (REPLACED_YEAR - YEARS.start + 1))
+    after_field[months] = world_field(seed=2, years=range(REPLACED_YEAR, REPLACED_YEAR + 1), scale=1.5)
+    expected = {"before": national_monthly_tgc(before_field, YEARS),
+                "after": national_monthly_tgc(after_field, YEARS)}
+    assert not _same(expected["before"], expected["after"])
+
+    analyst = Roles(settings.role_prefix).analyst
+    with psycopg.connect(settings.database_url, autocommit=True) as conn:
+        member = _member(conn)
+        conn.execute(sql.SQL("set role {}").format(sql.Identifier(analyst)))
+        answer = [float(v) for _, v in conn.execute(QUERY, [PRODUCT, member])]
+    assert _same(answer, expected["before"]), "the marts before the reload equal the independent computation"
+
+    seen: Counter = Counter()
+    stop = threading.Event()
+
+    def reader() -> None:
+        with psycopg.connect(settings.database_url, autocommit=True) as conn:
+            conn.execute(sql.SQL("set role {}").format(sql.Identifier(analyst)))
+            while not stop.is_set():
+                try:
+                    values = [float(v) for _, v in conn.execute(QUERY, [PRODUCT, member])]
+                except psycopg.Error as exc:
+                    seen[f"error: {type(exc).__name__}: {str(exc).splitlines()[0]}"] += 1
+                    continue
+                label = next((name for name, series in expected.items() if _same(values, series)), "mixed")
+                seen[label] += 1
+
+    threads = [threading.Thread(target=reader) for _ in range(READERS)]
+    for thread in threads:
+        thread.start()
+    try:
+        time.sleep(1.0)
+        write_mip_member(member_file.with_name("." + member_file.name), after_field, YEARS)
+        member_file.with_name("." + member_file.name).rename(member_file)  # the documented atomic upload
+        started = time.perf_counter()
+        process = start_cli(settings, "reload", inbox)
+        out, err = process.communicate(timeout=1800)
+        reload_seconds = time.perf_counter() - started
+        time.sleep(1.0)
+    finally:
+        stop.set()
+        for thread in threads:
+            thread.join()
+
+    assert process.returncode == 0, out + err
+    print(f"\n{sum(seen.values())} reads by {READERS} readers during a {reload_seconds:.1f} s reload: {dict(seen)}")
+    assert set(seen) <= {"before", "after"}, dict(seen)
+    assert seen["before"] > 0 and seen["after"] > 0
