@@ -108,6 +108,7 @@ def write_file(path: Path, data: bytes = b"") -> Path:
 # source) on the global 1-degree grid.
 
 EARTH_RADIUS_M = 6_371_000.0
+YEARS_DEFAULT = range(2015, 2020)
 WORLD_WEST, WORLD_EAST, WORLD_SOUTH, WORLD_NORTH = 110, 114, 30, 32
 DIVISIONS = {"North": (110, 31, 112, 32), "South": (110, 30, 112, 31),
              "Northwest": (112, 31, 114, 32), "Qinghai-Tibet": (112, 30, 114, 31)}
