@@ -207,3 +207,32 @@ def national_monthly_tgc(field, years: range) -> list[float]:
                 total += area * -float(field[k, 90 + lat, 180 + lon]) * per_month
         totals.append(total / 1e12)
     return totals
+
+
+WORLD_PRODUCT = "oco2_v10_mip_lnlgis"
+WORLD_MODEL = "CAMS"
+
+
+def build_world(settings: Settings, directory: Path, years: range = YEARS_DEFAULT, seed: int = 1):
+    """Load the small world's regions and land cover, put one MIP member of WORLD_PRODUCT in an inbox and
+    reload (ingest + build). Returns (inbox, member file, its rate field)."""
+    national, divisions, landcover = world_regions(directory)
+    for args in (["regions", national, "--scope", "national", "--name-field", "name"],
+                 ["regions", divisions, "--scope", "division", "--name-field", "name"],
+                 ["landcover", landcover, "--code-field", "code"]):
+        result = run_cli(settings, "ingest", *args)
+        assert result.returncode == 0, result.stdout + result.stderr
+    inbox = directory / "inbox"
+    member_file = inbox / WORLD_PRODUCT / "LNLGIS" / f"{WORLD_MODEL}_gridded_fluxes_LNLGIS.nc4"
+    field = world_field(seed=seed, years=years)
+    write_mip_member(member_file, field, years)
+    result = run_cli(settings, "reload", inbox)
+    assert result.returncode == 0, result.stdout + result.stderr
+    return inbox, member_file, field
+
+
+def replace_atomically(member_file: Path, field, years: range) -> None:
+    """Write a new version under a hidden name and rename it over the old one (the documented upload)."""
+    hidden = member_file.with_name("." + member_file.name)
+    write_mip_member(hidden, field, years)
+    hidden.rename(member_file)

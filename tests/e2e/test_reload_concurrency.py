@@ -15,20 +15,19 @@ import pytest
 from psycopg import sql
 
 from reload_support import (
+    WORLD_PRODUCT,
+    build_world,
     fresh_database,
     national_monthly_tgc,
-    run_cli,
+    replace_atomically,
     start_cli,
     world_field,
-    world_regions,
-    write_mip_member,
 )
 from sinkload.roles import Roles
 
 pytest.importorskip("sinkload.ingest.flux", reason="the flux ingest is not part of the package yet")
 
-PRODUCT = "oco2_v10_mip_lnlgis"
-MODEL = "CAMS"
+PRODUCT = WORLD_PRODUCT
 YEARS = range(2015, 2020)
 REPLACED_YEAR = 2017
 READERS = 4
@@ -48,20 +47,8 @@ def _requires_marts(settings) -> None:
 @pytest.fixture(scope="module")
 def world(server_url, base_settings, tmp_path_factory):
     """A fresh database holding the small world: regions, land cover, one MIP member, built."""
-    directory = tmp_path_factory.mktemp("world")
-    national, divisions, landcover = world_regions(directory)
     with fresh_database(server_url, base_settings, "concurrency") as settings:
-        for args in (["regions", national, "--scope", "national", "--name-field", "name"],
-                     ["regions", divisions, "--scope", "division", "--name-field", "name"],
-                     ["landcover", landcover, "--code-field", "code"]):
-            result = run_cli(settings, "ingest", *args)
-            assert result.returncode == 0, result.stdout + result.stderr
-        inbox = directory / "inbox"
-        member_file = inbox / PRODUCT / "LNLGIS" / f"{MODEL}_gridded_fluxes_LNLGIS.nc4"
-        before = world_field(seed=1, years=YEARS)
-        write_mip_member(member_file, before, YEARS)
-        result = run_cli(settings, "reload", inbox)
-        assert result.returncode == 0, result.stdout + result.stderr
+        inbox, member_file, before = build_world(settings, tmp_path_factory.mktemp("world"), YEARS)
         yield settings, inbox, member_file, before
 
 
@@ -115,8 +102,7 @@ def test_readers_see_old_or_new_never_a_mix(world):
         thread.start()
     try:
         time.sleep(1.0)
-        write_mip_member(member_file.with_name("." + member_file.name), after_field, YEARS)
-        member_file.with_name("." + member_file.name).rename(member_file)  # the documented atomic upload
+        replace_atomically(member_file, after_field, YEARS)
         started = time.perf_counter()
         process = start_cli(settings, "reload", inbox)
         out, err = process.communicate(timeout=1800)

@@ -10,7 +10,18 @@ import time
 import psycopg
 import pytest
 
-from reload_support import add_fake_batch, fresh_database, reload_runs, run_cli, start_cli
+from reload_support import (
+    WORLD_PRODUCT,
+    add_fake_batch,
+    build_world,
+    fresh_database,
+    national_monthly_tgc,
+    reload_runs,
+    replace_atomically,
+    run_cli,
+    start_cli,
+    world_field,
+)
 from sinkload.settings import Settings
 
 POLL_S = 0.02
@@ -94,3 +105,63 @@ def test_kill_mid_dbt_then_next_reload_completes(own_db, tmp_path, whole_group):
     assert runs[-2]["status"] == "interrupted"
     assert runs[-1]["status"] == "done" and runs[-1]["dbt_selection"], "the next reload rebuilds"
     assert "nothing to do" in run_cli(own_db, "reload", tmp_path).stdout
+
+
+# -- with the real ingest and marts: the small world -------------------------------------------------------
+
+YEARS = range(2015, 2020)
+
+
+@pytest.fixture(scope="module")
+def world(server_url, base_settings, tmp_path_factory):
+    pytest.importorskip("sinkload.ingest.flux", reason="the flux ingest is not part of the package yet")
+    with fresh_database(server_url, base_settings, "crashworld") as settings:
+        inbox, member_file, field = build_world(settings, tmp_path_factory.mktemp("world"), YEARS)
+        # Mutable: each case leaves the world at its new field for the next one.
+        yield {"settings": settings, "inbox": inbox, "member_file": member_file, "field": field}
+
+
+def national_series(settings: Settings) -> list[float] | None:
+    """The world's national monthly series from the marts (None while there is no such mart)."""
+    with psycopg.connect(settings.database_url) as conn:
+        if not conn.execute("select to_regclass('marts.sink_monthly') is not null").fetchone()[0]:
+            return None
+        rows = conn.execute(
+            "select sink_tgc from marts.sink_monthly where product = %s and scope = 'national' "
+            "and member <> 'ensemble_mean' order by month", [WORLD_PRODUCT]).fetchall()
+        return [float(r[0]) for r in rows]
+
+
+def assert_series(settings: Settings, field) -> None:
+    series = national_series(settings)
+    if series is not None:
+        assert series == pytest.approx(national_monthly_tgc(field, YEARS), rel=1e-6)
+
+
+@pytest.mark.parametrize(("point", "activity"), [
+    ("mid-COPY", "state = 'active' and query ilike '%copy%'"),
+    ("mid-dbt", "application_name = 'dbt'"),
+])
+def test_kill_during_a_replacement_then_complete(world, point, activity):
+    settings, inbox, member_file = world["settings"], world["inbox"], world["member_file"]
+    assert_series(settings, world["field"])
+    raw_before, marts_before = raw_state(settings), mart_state(settings)
+    new_field = world_field(seed=10 + len(point), years=YEARS, scale=1.3)
+    replace_atomically(member_file, new_field, YEARS)
+
+    process = start_cli(settings, "reload", inbox)
+    caught = wait_for_activity(settings, activity, process)
+    kill_group(process)
+    assert caught, f"the reload ended before it reached {point}"
+
+    assert mart_state(settings) == marts_before, "readers still see the complete old state"
+    if point == "mid-COPY":
+        assert raw_state(settings) == raw_before, "the killed batch left nothing behind"
+    else:
+        assert raw_state(settings) != raw_before, "the ingest had committed before dbt started"
+
+    result = run_cli(settings, "reload", inbox)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert_series(settings, new_field)
+    assert "nothing to do" in run_cli(settings, "reload", inbox).stdout
+    world["field"] = new_field
