@@ -285,3 +285,21 @@ def test_wrong_password_is_reported_without_it(server_url, roles, tmp_path):
     assert len(lines) == 1 and lines[0].startswith("error:"), result.stderr
     assert SECRET not in result.stdout + result.stderr
     assert re.search(r"nobody", lines[0])
+
+
+def test_dbt_never_writes_the_password(db_url, settings):
+    """dbt gets the password through SINKLOAD_DBT_PASSWORD only: nothing in its output, target/ or logs/."""
+    from dataclasses import replace
+
+    from sinkload.dbt import run_dbt
+
+    parts = urlsplit(db_url)
+    if parts.hostname is not None or "host=/" not in parts.query:
+        pytest.skip("needs the embedded cluster (it trusts its socket, so any password is accepted)")
+    url = _with_user(db_url, f"{parts.username}:{SECRET}")
+    result = run_dbt(replace(settings, database_url=url), url, ["run", "--select", "stg_raw__products"], quiet=True)
+    assert SECRET not in result.stdout + result.stderr
+    for folder in ("target", "logs"):
+        for path in (settings.dbt_project_dir / folder).rglob("*"):
+            if path.is_file() and path.stat().st_size < 50_000_000:
+                assert SECRET.encode() not in path.read_bytes(), path
