@@ -37,9 +37,21 @@ from sinkload.settings import Settings
 
 LOCK_NAME = "reload"
 FLUX_SUFFIXES = (".nc", ".nc4", ".tif", ".tiff")
-# The raw tables a flux ingest writes: dbt rebuilds what lies downstream of them.
-FLUX_SOURCES = ("flux_tile", "load_batch", "product", "member", "grid")
+# What each kind of raw change is made of: the tables it writes (dbt rebuilds what lies downstream of
+# them) and a query that changes whenever they do (load ids only grow; layers record their file's sha256
+# and load time).
+SOURCE_GROUPS = {
+    "flux": (("flux_tile", "load_batch", "product", "member", "grid"),
+             "select count(*) || ':' || coalesce(max(batch_id), 0) from raw.load_batch"),
+    "regions": (("region", "region_layer"),
+                "select md5(coalesce(string_agg(scope || sha256 || loaded_at, ',' order by scope), '')) "
+                "from raw.region_layer"),
+    "landcover": (("landcover", "landcover_layer", "landcover_class"),
+                  "select md5(coalesce(string_agg(sha256 || loaded_at, ','), '') || "
+                  "(select count(*) from raw.landcover_class)) from raw.landcover_layer"),
+}
 HASH_CHUNK = 1 << 20
+ANSI = re.compile(r"\x1b\[[0-9;]*m")
 
 console = Console()
 
@@ -120,19 +132,24 @@ def loaded_hashes(conn: psycopg.Connection) -> set[tuple[str, str]]:
     return {(name, sha) for name, sha in rows}
 
 
-def batch_fingerprint(conn: psycopg.Connection) -> str:
-    """Changes whenever a batch is added or removed (ids only grow)."""
-    count, top = conn.execute("select count(*), coalesce(max(batch_id), 0) from raw.load_batch").fetchone()
-    return f"{count}:{top}"
+def raw_fingerprint(conn: psycopg.Connection) -> dict[str, str]:
+    """The state of each source group of raw (SOURCE_GROUPS), as short strings."""
+    return {group: conn.execute(query).fetchone()[0] for group, (_, query) in SOURCE_GROUPS.items()}
 
 
-def last_done_run(conn: psycopg.Connection) -> tuple[str | None, dict]:
-    """The fingerprint and view checksums of the last reload whose dbt step completed (or had nothing to do)."""
+def changed_groups(now: dict[str, str], built: dict[str, str] | None) -> list[str]:
+    """The source groups whose state differs from the one the last successful rebuild saw."""
+    return [group for group in now if built is None or built.get(group) != now[group]]
+
+
+def last_done_run(conn: psycopg.Connection) -> tuple[dict | None, dict]:
+    """The raw fingerprint and view checksums of the last reload whose dbt step completed (or had nothing
+    to do)."""
     row = conn.execute("""
         select built_fingerprint, view_checksums from raw.reload_run
         where built_fingerprint is not null order by run_id desc limit 1
     """).fetchone()
-    return (row[0], row[1] or {}) if row else (None, {})
+    return (json.loads(row[0]), row[1] or {}) if row else (None, {})
 
 
 def wait_for_dbt_sessions(conn: psycopg.Connection, poll_seconds: float = 2.0) -> None:
@@ -185,20 +202,22 @@ class DbtNode:
     parents: tuple[str, ...]
 
 
-def dbt_selection(sources: Iterable[str] = FLUX_SOURCES) -> str:
-    """Every model downstream of the raw tables an ingest writes."""
+def dbt_selection(sources: Iterable[str]) -> str:
+    """Every model downstream of the given raw tables."""
     return " ".join(f"source:raw.{table}+" for table in sources)
 
 
-def list_models(settings: Settings, url: str, selection: str) -> list[DbtNode]:
+def list_models(settings: Settings, url: str, selection: str | None = None) -> list[DbtNode]:
+    """The project's models (those `selection` picks, or all), from `dbt ls`."""
     from sinkload.dbt import run_dbt
 
-    result = run_dbt(settings, url, ["ls", "--select", selection, "--resource-type", "model", "--output", "json",
+    select = ["--select", selection] if selection else []
+    result = run_dbt(settings, url, ["ls", *select, "--resource-type", "model", "--output", "json",
                                      "--output-keys", "unique_id", "name", "config", "checksum", "depends_on"],
                      quiet=True)
     nodes = []
     for line in result.stdout.splitlines():
-        line = re.sub(r"\x1b\[[0-9;]*m", "", line).strip()
+        line = strip_ansi(line).strip()
         if not line.startswith("{"):
             continue
         item = json.loads(line)
@@ -210,9 +229,10 @@ def list_models(settings: Settings, url: str, selection: str) -> list[DbtNode]:
 
 
 def existing_relations(conn: psycopg.Connection, nodes: list[DbtNode]) -> set[tuple[str, str]]:
+    # pg_class, not information_schema: the latter hides relations the current role (loader) cannot read.
     rows = conn.execute(
-        "select table_schema, table_name from information_schema.tables "
-        "where (table_schema, table_name) in (select * from unnest(%s::text[], %s::text[]))",
+        "select n.nspname, c.relname from pg_class c join pg_namespace n on n.oid = c.relnamespace "
+        "where (n.nspname, c.relname) in (select * from unnest(%s::text[], %s::text[]))",
         [[n.schema for n in nodes], [n.name for n in nodes]],
     )
     return {(schema, name) for schema, name in rows}
@@ -227,22 +247,37 @@ def views_to_keep(nodes: list[DbtNode], existing: set[tuple[str, str]], built: d
             and built.get(n.unique_id) == n.checksum and not rebuilt_tables.intersection(n.parents)]
 
 
-def rebuild(settings: Settings, url: str, conn: psycopg.Connection, built_views: dict) -> tuple[str, str, dict]:
-    """dbt build of the models downstream of raw, minus unchanged views; returns (selection, result line,
-    checksums of the views now in the database)."""
+def plan_selection(nodes: list[DbtNode], existing: set[tuple[str, str]], groups: list[str]) -> str | None:
+    """The dbt selection for the changed source groups; None (everything) when a model that is not
+    ephemeral is missing from the database (first run, or a model added to the project)."""
+    if any(n.materialized != "ephemeral" and (n.schema, n.name) not in existing for n in nodes):
+        return None
+    return dbt_selection(table for group in groups for table in SOURCE_GROUPS[group][0])
+
+
+def rebuild(settings: Settings, url: str, conn: psycopg.Connection, groups: list[str],
+            built_views: dict) -> tuple[str, str, dict]:
+    """dbt build of the models downstream of the changed raw tables, minus unchanged views; returns (what
+    was selected, dbt's result line, checksums of the views now in the database)."""
     from sinkload.dbt import run_dbt
 
-    selection = dbt_selection()
-    nodes = list_models(settings, url, selection)
-    keep = views_to_keep(nodes, existing_relations(conn, nodes), built_views)
-    args = ["build", "--select", selection]
+    every = list_models(settings, url)
+    existing = existing_relations(conn, every)
+    selection = plan_selection(every, existing, groups)
+    nodes = list_models(settings, url, selection) if selection else every
+    keep = views_to_keep(nodes, existing, built_views)
+    args = ["build", *(["--select", selection] if selection else [])]
     if keep:
         args += ["--exclude", *(n.unique_id.split(".")[-1] for n in keep)]
     result = run_dbt(settings, url, args, quiet=True)
     done = [line for line in result.stdout.splitlines() if "PASS=" in line]
-    view_checksums = {**built_views, **{n.unique_id: n.checksum for n in nodes if n.materialized == "view"}}
-    shown = selection + (f" (kept {len(keep)} unchanged views)" if keep else "")
-    return shown, re.sub(r"\x1b\[[0-9;]*m", "", done[-1]).split("Done.")[-1].strip() if done else "", view_checksums
+    view_checksums = {**built_views, **{n.unique_id: n.checksum for n in every if n.materialized == "view"}}
+    shown = (selection or "all models (some were missing)") + (f", kept {len(keep)} unchanged views" if keep else "")
+    return shown, strip_ansi(done[-1]).split("Done.")[-1].strip() if done else "", view_checksums
+
+
+def strip_ansi(text: str) -> str:
+    return ANSI.sub("", text)
 
 
 # -- the job ----------------------------------------------------------------------------------------------
@@ -279,18 +314,20 @@ def _reload_locked(settings: Settings, url: str, inbox: Path, catalog_path: Path
             update_run(conn, run_id, files_seen=len(files), files_loaded=len(summary.loaded),
                        files_failed=len(summary.failed),
                        products=sorted({f.file.product for f in summary.loaded}))
-            fingerprint = batch_fingerprint(conn)
+            fingerprint = raw_fingerprint(conn)
             built_fingerprint, built_views = last_done_run(conn)
-            if fingerprint != built_fingerprint:
+            groups = changed_groups(fingerprint, built_fingerprint)
+            if groups:
                 started = time.perf_counter()
-                summary.dbt_selection, summary.dbt_result, views = rebuild(settings, url, conn, built_views)
+                summary.dbt_selection, summary.dbt_result, views = rebuild(settings, url, conn, groups,
+                                                                           built_views)
                 summary.dbt_seconds = time.perf_counter() - started
                 update_run(conn, run_id, dbt_selection=summary.dbt_selection, view_checksums=views)
             else:
                 views = built_views
             failed = "; ".join(f.message for f in summary.failed) or None
             update_run(conn, run_id, status="failed" if failed else "done", message=failed,
-                       built_fingerprint=fingerprint, view_checksums=views, finished_at=_now(conn))
+                       built_fingerprint=json.dumps(fingerprint), view_checksums=views, finished_at=_now(conn))
         except BaseException as exc:
             update_run(conn, run_id, status="failed", message=str(exc).splitlines()[0] if str(exc) else
                        type(exc).__name__, finished_at=_now(conn))

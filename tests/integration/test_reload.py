@@ -55,6 +55,21 @@ def test_unchanged_views_are_kept_changed_or_missing_ones_rebuilt():
     assert kept == {"same", "on_inc"}
 
 
+def test_selection_follows_what_changed_and_builds_all_when_a_model_is_missing():
+    from sinkload.reload import changed_groups, plan_selection
+
+    built = {"flux": "3:7", "regions": "a", "landcover": "b"}
+    assert changed_groups(built, built) == []
+    assert changed_groups({**built, "flux": "4:8"}, built) == ["flux"]
+    assert changed_groups(built, None) == ["flux", "regions", "landcover"]
+    nodes = [_node("cells", "table"), _node("published", "incremental"), _node("cte", "ephemeral")]
+    everything_there = {("marts", "cells"), ("marts", "published")}
+    assert plan_selection(nodes, everything_there, ["flux"]) == (
+        "source:raw.flux_tile+ source:raw.load_batch+ source:raw.product+ source:raw.member+ source:raw.grid+")
+    assert "source:raw.region+" in plan_selection(nodes, everything_there, ["regions"])
+    assert plan_selection(nodes, {("marts", "cells")}, ["flux"]) is None
+
+
 def test_scan_hashes_every_flux_file_under_its_product(tmp_path):
     a = write_file(tmp_path / "vegas" / "VEGAS_S3_nbp.nc", b"one")
     b = write_file(tmp_path / "oco2" / "LNLGIS" / "CT_gridded_fluxes_LNLGIS.nc4", b"two")
@@ -90,6 +105,18 @@ def test_reload_rebuilds_when_raw_changed_behind_its_back(own_db, tmp_path):
     assert reload_runs(own_db)[-1]["dbt_selection"]
     again = run_cli(own_db, "reload", tmp_path)
     assert "nothing to do" in again.stdout
+
+
+def test_a_new_region_layer_rebuilds_the_geography_side_only(own_db, tmp_path):
+    run_cli(own_db, "reload", tmp_path)
+    with psycopg.connect(own_db.database_url, autocommit=True) as conn:
+        conn.execute("insert into raw.region_layer (scope, file_name, sha256, name_field) values "
+                     "('national', 'n.geojson', repeat('a', 64), 'name') on conflict (scope) do update "
+                     "set loaded_at = now()")
+    result = run_cli(own_db, "reload", tmp_path)
+    assert result.returncode == 0, result.stdout + result.stderr
+    selection = reload_runs(own_db)[-1]["dbt_selection"]
+    assert "source:raw.region+" in selection and "flux_tile" not in selection
 
 
 def test_second_reload_exits_75_naming_the_holder(own_db, tmp_path):
