@@ -108,7 +108,7 @@ def write_file(path: Path, data: bytes = b"") -> Path:
 # source) on the global 1-degree grid.
 
 EARTH_RADIUS_M = 6_371_000.0
-YEARS_DEFAULT = range(2015, 2020)
+YEARS_DEFAULT = range(2015, 2021)  # the MIP archive's 72 months
 WORLD_WEST, WORLD_EAST, WORLD_SOUTH, WORLD_NORTH = 110, 114, 30, 32
 DIVISIONS = {"North": (110, 31, 112, 32), "South": (110, 30, 112, 31),
              "Northwest": (112, 31, 114, 32), "Qinghai-Tibet": (112, 30, 114, 31)}
@@ -193,11 +193,13 @@ def cell_area_m2(south: float, north: float, dlon_deg: float = 1.0) -> float:
     return EARTH_RADIUS_M**2 * math.radians(dlon_deg) * (math.sin(math.radians(north)) - math.sin(math.radians(south)))
 
 
-def national_monthly_tgc(field, years: range) -> list[float]:
-    """Independent: the small world's monthly sink (Tg C, positive = uptake) from a MIP rate field."""
+def national_monthly_tgc(field, years: range) -> dict:
+    """Independent: the small world's monthly sink (Tg C, positive = uptake) from a MIP rate field, keyed by
+    the month's first day."""
     import calendar
+    import datetime
 
-    totals = []
+    totals = {}
     for k, (year, month) in enumerate((y, m) for y in years for m in range(1, 13)):
         per_month = calendar.monthrange(year, month)[1] / (366 if calendar.isleap(year) else 365)
         total = 0.0
@@ -205,8 +207,18 @@ def national_monthly_tgc(field, years: range) -> list[float]:
             area = cell_area_m2(lat, lat + 1)
             for lon in range(WORLD_WEST, WORLD_EAST):
                 total += area * -float(field[k, 90 + lat, 180 + lon]) * per_month
-        totals.append(total / 1e12)
+        totals[datetime.date(year, month, 1)] = total / 1e12
     return totals
+
+
+def matches(answer: dict, expected: dict, min_months: int = 60) -> bool:
+    """Whether a mart's {month: value} equals the independent values on every month it lists (to 1e-6
+    relative), listing at least `min_months` (the marts may keep only the analysis period)."""
+    import math
+
+    return len(answer) >= min_months and all(
+        month in expected and math.isclose(value, expected[month], rel_tol=1e-6, abs_tol=1e-9)
+        for month, value in answer.items())
 
 
 WORLD_PRODUCT = "oco2_v10_mip_lnlgis"

@@ -5,7 +5,6 @@ never an error.
 
 from __future__ import annotations
 
-import math
 import threading
 import time
 from collections import Counter
@@ -16,8 +15,10 @@ from psycopg import sql
 
 from reload_support import (
     WORLD_PRODUCT,
+    YEARS_DEFAULT,
     build_world,
     fresh_database,
+    matches,
     national_monthly_tgc,
     replace_atomically,
     start_cli,
@@ -28,7 +29,7 @@ from sinkload.roles import Roles
 pytest.importorskip("sinkload.ingest.flux", reason="the flux ingest is not part of the package yet")
 
 PRODUCT = WORLD_PRODUCT
-YEARS = range(2015, 2020)
+YEARS = YEARS_DEFAULT
 REPLACED_YEAR = 2017
 READERS = 4
 QUERY = """
@@ -60,11 +61,6 @@ def _member(conn: psycopg.Connection) -> str:
     return members[0]
 
 
-def _same(answer: list[float], expected: list[float]) -> bool:
-    return len(answer) == len(expected) and all(
-        math.isclose(a, e, rel_tol=1e-6, abs_tol=1e-9) for a, e in zip(answer, expected, strict=True))
-
-
 def test_readers_see_old_or_new_never_a_mix(world):
     settings, inbox, member_file, before_field = world
     _requires_marts(settings)
@@ -73,14 +69,14 @@ def test_readers_see_old_or_new_never_a_mix(world):
     after_field[months] = world_field(seed=2, years=range(REPLACED_YEAR, REPLACED_YEAR + 1), scale=1.5)
     expected = {"before": national_monthly_tgc(before_field, YEARS),
                 "after": national_monthly_tgc(after_field, YEARS)}
-    assert not _same(expected["before"], expected["after"])
+    assert not matches(expected["before"], expected["after"])
 
     analyst = Roles(settings.role_prefix).analyst
     with psycopg.connect(settings.database_url, autocommit=True) as conn:
         member = _member(conn)
         conn.execute(sql.SQL("set role {}").format(sql.Identifier(analyst)))
-        answer = [float(v) for _, v in conn.execute(QUERY, [PRODUCT, member])]
-    assert _same(answer, expected["before"]), "the marts before the reload equal the independent computation"
+        answer = {month: float(v) for month, v in conn.execute(QUERY, [PRODUCT, member])}
+    assert matches(answer, expected["before"]), "the marts before the reload equal the independent computation"
 
     seen: Counter = Counter()
     stop = threading.Event()
@@ -90,11 +86,11 @@ def test_readers_see_old_or_new_never_a_mix(world):
             conn.execute(sql.SQL("set role {}").format(sql.Identifier(analyst)))
             while not stop.is_set():
                 try:
-                    values = [float(v) for _, v in conn.execute(QUERY, [PRODUCT, member])]
+                    values = {month: float(v) for month, v in conn.execute(QUERY, [PRODUCT, member])}
                 except psycopg.Error as exc:
                     seen[f"error: {type(exc).__name__}: {str(exc).splitlines()[0]}"] += 1
                     continue
-                label = next((name for name, series in expected.items() if _same(values, series)), "mixed")
+                label = next((name for name, series in expected.items() if matches(values, series)), "mixed")
                 seen[label] += 1
 
     threads = [threading.Thread(target=reader) for _ in range(READERS)]
