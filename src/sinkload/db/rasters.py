@@ -1,0 +1,56 @@
+"""Raster tiles for raw.flux_tile: PostGIS raster WKB built with numpy, written with COPY.
+
+WKB raster (PostGIS RFC2): little-endian header (endianness, version, nBands, scaleX, scaleY, ipX, ipY,
+skewX, skewY, srid, width, height), then per band a pixel-type byte (32BF = 10, +0x40 when it has a
+NODATA value), the NODATA value and the pixels row by row. raster has no binary COPY format, so rows
+go through text COPY with the WKB in hex (raster's input format).
+"""
+
+from __future__ import annotations
+
+import struct
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+import numpy as np
+
+from sinkload.normalize import Grid
+
+NODATA = np.float32(-9999.0)
+PIXTYPE_32BF_WITH_NODATA = 10 | 0x40
+SRID = 4326
+_HEADER = struct.Struct("<BHHddddddiHH")
+
+
+@dataclass(frozen=True)
+class Tile:
+    tile_row: int
+    tile_col: int
+    row0: int
+    col0: int
+    values: np.ndarray  # float, NaN = missing
+
+
+def tile_size(grid: Grid) -> int:
+    """Pixels per tile side: about 30 degrees for coarse grids, 128 pixels at most."""
+    return int(min(128, max(16, round(30.0 / grid.dx))))
+
+
+def tiles(values: np.ndarray, size: int) -> Iterator[Tile]:
+    """Split a north-up (row, col) array into tiles; tiles with no valid value are left out (an absent
+    tile means missing, like NODATA)."""
+    ny, nx = values.shape
+    for tile_row, row0 in enumerate(range(0, ny, size)):
+        for tile_col, col0 in enumerate(range(0, nx, size)):
+            block = values[row0:row0 + size, col0:col0 + size]
+            if np.isfinite(block).any():
+                yield Tile(tile_row, tile_col, row0, col0, block)
+
+
+def raster_wkb(block: np.ndarray, grid: Grid, row0: int, col0: int) -> bytes:
+    """One-band 32BF raster WKB of `block`, georeferenced on `grid` at (row0, col0)."""
+    height, width = block.shape
+    header = _HEADER.pack(1, 0, 1, grid.dx, -grid.dy, grid.west + col0 * grid.dx, grid.north - row0 * grid.dy,
+                          0.0, 0.0, SRID, width, height)
+    pixels = np.where(np.isfinite(block), block, NODATA).astype("<f4", copy=False)
+    return header + struct.pack("<Bf", PIXTYPE_32BF_WITH_NODATA, NODATA) + pixels.tobytes()

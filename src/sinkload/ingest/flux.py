@@ -1,0 +1,223 @@
+"""`sinkload ingest flux`: files (or folders of them) -> raw.flux_tile, one transaction per file."""
+
+from __future__ import annotations
+
+import datetime
+import hashlib
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import psycopg
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from sinkload import __version__
+from sinkload.catalog import Product, load_catalog
+from sinkload.db.connection import connect
+from sinkload.db.rasters import raster_wkb, tile_size, tiles
+from sinkload.errors import SinkloadError, file_error
+from sinkload.manifest import SampleManifest
+from sinkload.normalize import Grid
+from sinkload.readers import FluxSource, open_flux
+from sinkload.roles import Roles
+from sinkload.settings import Settings
+
+FLUX_SUFFIXES = (".nc", ".nc4", ".tif", ".tiff")
+GRID_TOLERANCE_DEG = 1e-6
+COPY_TILES = ("copy raw.flux_tile (product_id, member_id, month, grid_id, tile_row, tile_col, col0, row0, "
+              "batch_id, rast) from stdin")
+
+
+@dataclass
+class FileResult:
+    path: Path
+    product: str
+    member: str
+    status: str  # loaded | already loaded
+    months: int = 0
+    values: int = 0
+    seconds: float = 0.0
+
+
+@dataclass
+class IngestSummary:
+    results: list[FileResult] = field(default_factory=list)
+    skipped: list[Path] = field(default_factory=list)
+
+    def table(self) -> Table:
+        table = Table(title="flux ingest")
+        for column in ("file", "product", "member", "status", "months", "cells", "seconds"):
+            table.add_column(column, justify="right" if column in ("months", "cells", "seconds") else "left")
+        for r in self.results:
+            table.add_row(r.path.name, r.product, r.member, r.status, str(r.months), f"{r.values:,}", f"{r.seconds:.1f}")
+        table.add_row("total", "", "", f"{sum(r.status == 'loaded' for r in self.results)} loaded",
+                      str(sum(r.months for r in self.results)), f"{sum(r.values for r in self.results):,}",
+                      f"{sum(r.seconds for r in self.results):.1f}")
+        return table
+
+
+# -- files ------------------------------------------------------------------------------------------------
+
+def sha256_of(path: Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        while chunk := handle.read(1 << 20):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def collect_files(paths: list[Path], product: Product) -> tuple[list[Path], list[Path]]:
+    """Flux files among `paths` (folders walked, hidden files passed over) and those the catalog skips."""
+    found, skipped = [], []
+    for path in paths:
+        if not path.exists():
+            raise file_error(path, "file not found")
+        candidates = sorted(p for p in path.rglob("*") if p.is_file()) if path.is_dir() else [path]
+        for candidate in candidates:
+            relative = candidate.relative_to(path) if path.is_dir() else Path(candidate.name)
+            if path.is_dir() and (any(part.startswith(".") for part in relative.parts)
+                                  or candidate.suffix.lower() not in FLUX_SUFFIXES):
+                continue
+            (skipped if product.skips(candidate.name) else found).append(candidate)
+    return found, skipped
+
+
+def check_grid(source: FluxSource, product: Product) -> None:
+    if product.resolution is None:
+        return
+    grid = source.order.grid
+    dx, dy = product.resolution
+    if abs(grid.dx - dx) > GRID_TOLERANCE_DEG or abs(grid.dy - dy) > GRID_TOLERANCE_DEG:
+        raise file_error(source.path, f"grid of {grid.dx:g} x {grid.dy:g} degrees does not match product "
+                                      f"{product.name}'s {dx:g} x {dy:g}")
+
+
+# -- database ---------------------------------------------------------------------------------------------
+
+def ensure_product(conn: psycopg.Connection, product: Product) -> int:
+    row = conn.execute(
+        "insert into raw.product (name, family, kind, release, experiment, is_ensemble, description) "
+        "values (%s, %s, %s, %s, %s, %s, %s) on conflict (name) do nothing returning product_id",
+        [product.name, product.family, product.kind, product.release, product.experiment, product.is_ensemble,
+         product.description]).fetchone()
+    return row[0] if row else conn.execute("select product_id from raw.product where name = %s",
+                                           [product.name]).fetchone()[0]
+
+
+def ensure_member(conn: psycopg.Connection, product_id: int, member: str) -> int:
+    row = conn.execute("insert into raw.member (product_id, name) values (%s, %s) on conflict do nothing "
+                       "returning member_id", [product_id, member]).fetchone()
+    return row[0] if row else conn.execute("select member_id from raw.member where product_id = %s and name = %s",
+                                           [product_id, member]).fetchone()[0]
+
+
+def ensure_grid(conn: psycopg.Connection, grid: Grid) -> int:
+    values = [grid.west, grid.north, grid.dx, grid.dy, grid.nx, grid.ny]
+    row = conn.execute("insert into raw.grid (west, north, dx, dy, nx, ny) values (%s, %s, %s, %s, %s, %s) "
+                       "on conflict do nothing returning grid_id", values).fetchone()
+    return row[0] if row else conn.execute(
+        "select grid_id from raw.grid where west = %s and north = %s and dx = %s and dy = %s and nx = %s "
+        "and ny = %s", values).fetchone()[0]
+
+
+def already_loaded(conn: psycopg.Connection, product: Product, member: str, sha256: str) -> bool:
+    """The same file for the same member still owns tiles."""
+    return conn.execute("""
+        select exists (
+            select from raw.load_batch b
+            join raw.product p using (product_id) join raw.member m using (member_id)
+            where p.name = %s and m.name = %s and b.sha256 = %s
+              and exists (select from raw.flux_tile t where t.batch_id = b.batch_id))
+    """, [product.name, member, sha256]).fetchone()[0]
+
+
+def _first_day(year: int, month: int) -> datetime.date:
+    return datetime.date(year, month, 1)
+
+
+def load_file(conn: psycopg.Connection, product: Product, source: FluxSource, member: str, sha256: str,
+              progress: Progress | None = None, task: int | None = None) -> tuple[int, int]:
+    """Write one file in one transaction (replacing the member's months it covers); (months, values)."""
+    months = [_first_day(*ym) for ym in source.months]
+    grid = source.order.grid
+    size = tile_size(grid)
+    n_values = 0
+    with conn.transaction():
+        product_id = ensure_product(conn, product)
+        member_id = ensure_member(conn, product_id, member)
+        grid_id = ensure_grid(conn, grid)
+        batch_id = conn.execute("""
+            insert into raw.load_batch (product_id, member_id, grid_id, file_name, file_path, sha256, size_bytes,
+                release, experiment, variable, units_found, units_assumed, factor_applied, sign_applied,
+                first_month, last_month, n_months, n_values, loader_version)
+            values (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, 0, %s) returning batch_id
+        """, [product_id, member_id, grid_id, source.path.name, str(source.path.resolve()), sha256,
+              source.path.stat().st_size, product.release, product.experiment, source.variable,
+              source.units_found, source.units_assumed, source.unit.factor_text(source.calendar), product.sign,
+              min(months), max(months), len(months), __version__]).fetchone()[0]
+        conn.execute("delete from raw.flux_tile where member_id = %s and month = any(%s)", [member_id, months])
+        with conn.cursor().copy(COPY_TILES) as copy:
+            for k, month in enumerate(months):
+                values = source.normalised(k, product.sign)
+                n_values += int(values.size - (values != values).sum())
+                for tile in tiles(values, size):
+                    wkb = raster_wkb(tile.values, grid, tile.row0, tile.col0)
+                    copy.write_row((product_id, member_id, month, grid_id, tile.tile_row, tile.tile_col,
+                                    tile.col0, tile.row0, batch_id, wkb.hex()))
+                if progress is not None and task is not None:
+                    progress.advance(task)
+        conn.execute("update raw.load_batch set n_values = %s where batch_id = %s", [n_values, batch_id])
+    return len(months), n_values
+
+
+# -- the command ------------------------------------------------------------------------------------------
+
+def _progress(console: Console) -> Progress:
+    return Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TextColumn("months"),
+                    TimeElapsedColumn(), console=console, transient=True)
+
+
+def ingest_paths(settings: Settings, url: str, paths: list[Path], product: str, member: str | None = None,
+                 catalog_path: Path | None = None, console: Console | None = None) -> IngestSummary:
+    """Load flux files (or folders) of one catalog product; prints progress and a summary table."""
+    console = console or Console(stderr=True)
+    entry = load_catalog(catalog_path or settings.catalog).product(product)
+    files, skipped = collect_files([Path(p) for p in paths], entry)
+    for path in skipped:
+        console.print(f"skipped {path} (not a flux of product {entry.name}: catalog skip_pattern)")
+    if not files:
+        raise SinkloadError(f"{', '.join(map(str, paths))}: no flux files for product {entry.name}")
+    summary = IngestSummary(skipped=skipped)
+    sources = [open_flux(path, entry) for path in files]  # every file's metadata is checked before loading
+    try:
+        for source in sources:
+            check_grid(source, entry)
+        with connect(url, role=Roles(settings.role_prefix).loader, autocommit=True) as conn, _progress(console) as progress:
+            for source in sources:
+                summary.results.append(_ingest_one(conn, entry, source, member, progress))
+    finally:
+        for source in sources:
+            source.close()
+    Console().print(summary.table())
+    return summary
+
+
+def _ingest_one(conn: psycopg.Connection, entry: Product, source: FluxSource, member: str | None,
+                progress: Progress) -> FileResult:
+    started = time.perf_counter()
+    name = entry.member_for(source.path, member)
+    sha256 = sha256_of(source.path)
+    if already_loaded(conn, entry, name, sha256):
+        return FileResult(source.path, entry.name, name, "already loaded")
+    task = progress.add_task(source.path.name, total=len(source.months))
+    months, values = load_file(conn, entry, source, name, sha256, progress, task)
+    progress.remove_task(task)
+    return FileResult(source.path, entry.name, name, "loaded", months, values, time.perf_counter() - started)
+
+
+def ingest_manifest(settings: Settings, url: str, manifest: SampleManifest) -> list[IngestSummary]:
+    """Ingest every flux product of a data set written by `sinkload sample`."""
+    return [ingest_paths(settings, url, list(item.paths), item.product, member=item.member)
+            for item in manifest.flux]
