@@ -1,0 +1,1 @@
+"""Region layers (national, division) and land cover: read, repair, reproject, store in raw."""

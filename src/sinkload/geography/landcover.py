@@ -1,0 +1,101 @@
+"""`sinkload ingest landcover`: the vegetation map (polygons, or a GeoTIFF of codes) -> raw.landcover."""
+
+from __future__ import annotations
+
+import hashlib
+from pathlib import Path
+
+import numpy as np
+import rasterio
+import shapely
+import yaml
+from rasterio.errors import RasterioIOError
+from rasterio.features import shapes
+from rich.console import Console
+from rich.table import Table
+from shapely.geometry import shape
+
+from sinkload.db.connection import connect
+from sinkload.errors import SinkloadError, file_error
+from sinkload.geography.vector import polygonal, read_features
+from sinkload.roles import Roles
+from sinkload.settings import Settings
+
+RASTER_SUFFIXES = (".tif", ".tiff")
+
+
+def load_classes(path: Path) -> dict[int, dict]:
+    """code -> {group, class, is_ecosystem, rank} from warehouse/landcover_classes.yaml."""
+    try:
+        entries = yaml.safe_load(path.read_text(encoding="utf-8"))["classes"]
+        return {int(e["code"]): {"group": str(e["group"]), "class": str(e["class"]),
+                                 "is_ecosystem": bool(e["is_ecosystem"]), "rank": int(e["rank"])} for e in entries}
+    except (OSError, KeyError, TypeError, ValueError, yaml.YAMLError) as exc:
+        raise file_error(path, f"not a valid land-cover class table ({exc})") from None
+
+
+def _code(file: Path, value: object, known: dict[int, dict]) -> int:
+    try:
+        code = int(value)
+    except (TypeError, ValueError):
+        raise file_error(file, f"vegetation code {value!r} is not an integer") from None
+    if code not in known:
+        raise file_error(file, f"unknown vegetation code {code} (known: {', '.join(map(str, sorted(known)))})")
+    return code
+
+
+def read_vector_codes(file: Path, code_field: str, known: dict[int, dict]) -> dict[int, shapely.Geometry]:
+    features = read_features(file, code_field)
+    grouped: dict[int, list] = {}
+    for value, geom in zip(features.values, features.geometries, strict=True):
+        grouped.setdefault(_code(file, value, known), []).append(geom)
+    return {code: shapely.union_all(geoms) for code, geoms in grouped.items()}
+
+
+def read_raster_codes(file: Path, known: dict[int, dict]) -> dict[int, shapely.Geometry]:
+    """Polygons of equal code from band 1 of a GeoTIFF in EPSG:4326 (NODATA and 0 are no land cover)."""
+    try:
+        with rasterio.open(file) as src:
+            if src.crs is None or src.crs.to_epsg() != 4326:
+                raise file_error(file, f"a land-cover raster must be in EPSG:4326 (found {src.crs})")
+            codes = src.read(1)
+            valid = (codes != src.nodata) & (codes != 0) if src.nodata is not None else codes != 0
+            grouped: dict[int, list] = {}
+            for geometry, value in shapes(codes.astype(np.int32), mask=valid, transform=src.transform):
+                grouped.setdefault(_code(file, value, known), []).append(shape(geometry))
+    except RasterioIOError as exc:
+        raise file_error(file, f"not a readable GeoTIFF ({str(exc).splitlines()[0]})") from None
+    return {code: polygonal(file, shapely.union_all(geoms), code) for code, geoms in grouped.items()}
+
+
+def ingest_landcover_file(settings: Settings, url: str, file: Path, code_field: str = "code") -> None:
+    """Replace the land-cover layer (and the class table) in one transaction."""
+    file = Path(file)
+    known = load_classes(settings.warehouse_dir / "landcover_classes.yaml")
+    is_raster = file.suffix.lower() in RASTER_SUFFIXES
+    polygons = read_raster_codes(file, known) if is_raster else read_vector_codes(file, code_field, known)
+    if not polygons:
+        raise file_error(file, "no land-cover polygons")
+    digest = hashlib.sha256(file.read_bytes()).hexdigest()
+    with connect(url, role=Roles(settings.role_prefix).loader, autocommit=True) as conn, conn.transaction():
+        conn.execute("delete from raw.landcover")
+        conn.execute("delete from raw.landcover_layer")
+        conn.execute("delete from raw.landcover_class")
+        with conn.cursor() as cur:
+            cur.executemany("insert into raw.landcover_class (code, group_name, class, is_ecosystem, class_rank) "
+                            "values (%s, %s, %s, %s, %s)",
+                            [(c, e["group"], e["class"], e["is_ecosystem"], e["rank"]) for c, e in known.items()])
+            cur.executemany("insert into raw.landcover (code, geom) values "
+                            "(%s, st_multi(st_collectionextract(st_makevalid(st_geomfromwkb(%s, 4326)), 3)))",
+                            [(code, shapely.to_wkb(geom)) for code, geom in sorted(polygons.items())])
+        conn.execute("insert into raw.landcover_layer (file_name, sha256, code_field, source_kind) values (%s, %s, %s, %s)",
+                     [file.name, digest, "band 1" if is_raster else code_field, "raster" if is_raster else "vector"])
+    table = Table(title=f"land cover from {file.name}")
+    for column in ("code", "group", "class", "polygons"):
+        table.add_column(column)
+    for code, geom in sorted(polygons.items()):
+        table.add_row(str(code), known[code]["group"], known[code]["class"], str(len(getattr(geom, "geoms", [geom]))))
+    Console().print(table)
+
+
+__all__ = ["SinkloadError", "ingest_landcover_file", "load_classes"]
