@@ -1,0 +1,8 @@
+{{ config(
+    materialized='incremental',
+    incremental_strategy='append',
+    on_schema_change='fail',
+    post_hook=["create index if not exists {{ this.name }}_build_idx on {{ this }} (build_id, product, member)"]
+) }}
+
+{{ publish(ref('int_sink_cell_means')) }}

@@ -1,0 +1,53 @@
+{#- Mean annual sink per 1° cell over the period: the mean, over the years in which the cell has all 12
+    months, of the sum of its monthly values; NULL when it has no such year. One row per product, member
+    and 1° cell that overlaps the national layer. -#}
+
+with cell_months as (
+    select product, member, month, cell_id, sink_gc_m2
+    from {{ ref('int_flux_cell_months_with_ensemble') }}
+),
+
+cells as (
+    select cell_id, lon, lat, geom from {{ ref('int_analysis_cells') }}
+),
+
+product_members as (
+    select distinct product, member from cell_months
+),
+
+cell_years as (
+    select
+        product,
+        member,
+        cell_id,
+        extract(year from month)::integer as year,
+        sum(sink_gc_m2) as sink_gc_m2_yr
+    from cell_months
+    group by 1, 2, 3, 4
+    having count(*) = 12
+),
+
+cell_means as (
+    select product, member, cell_id, avg(sink_gc_m2_yr) as sink_gc_m2_yr
+    from cell_years
+    group by 1, 2, 3
+),
+
+final as (
+    select
+        product_members.product,
+        product_members.member,
+        cells.cell_id,
+        cells.lon,
+        cells.lat,
+        cell_means.sink_gc_m2_yr,
+        cells.geom
+    from product_members
+    cross join cells
+    left join cell_means
+        on product_members.product = cell_means.product
+        and product_members.member = cell_means.member
+        and cells.cell_id = cell_means.cell_id
+)
+
+select * from final

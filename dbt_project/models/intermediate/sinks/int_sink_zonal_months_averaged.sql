@@ -1,0 +1,41 @@
+{#- Per 1° latitude band and month: the area-weighted mean sink over China's land in the band (weights:
+    each cell's area inside the national boundary), per day of that month (standard calendar). -#}
+
+with cell_months as (
+    select product, member, month, cell_id, sink_gc_m2
+    from {{ ref('int_flux_cell_months_with_ensemble') }}
+),
+
+national_weights as (
+    select cell_id, weight_m2 from {{ ref('int_unit_cell_weights') }} where scope = 'national'
+),
+
+cells as (
+    select cell_id, lat from {{ ref('int_analysis_cells') }}
+),
+
+bands as (
+    select
+        cell_months.product,
+        cell_months.member,
+        cells.lat,
+        cell_months.month,
+        sum(cell_months.sink_gc_m2 * national_weights.weight_m2) / sum(national_weights.weight_m2)
+            as sink_gc_m2_month
+    from cell_months
+    inner join national_weights on cell_months.cell_id = national_weights.cell_id
+    inner join cells on cell_months.cell_id = cells.cell_id
+    group by 1, 2, 3, 4
+),
+
+final as (
+    select
+        product,
+        member,
+        lat,
+        month,
+        sink_gc_m2_month / {{ days_in_month('month') }} as sink_gc_m2_day
+    from bands
+)
+
+select * from final

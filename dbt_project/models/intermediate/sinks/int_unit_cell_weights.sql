@@ -1,0 +1,39 @@
+{#- How much of each 1° cell counts in each unit, in m^2 of the sphere:
+    national and division units by the cell's exact area share inside the unit's polygon;
+    ecosystem units are the cells whose dominant land-cover class is that ecosystem, each weighted by
+    its share inside the national boundary. -#}
+
+with region_fractions as (
+    select cell_id, scope, unit, area_m2
+    from {{ ref('int_analysis_cell_region_fractions') }}
+),
+
+dominant_classes as (
+    select cell_id, class
+    from {{ ref('int_landcover_cell_classes') }}
+    where is_ecosystem
+),
+
+regions as (
+    select scope, unit, cell_id, area_m2 as weight_m2
+    from region_fractions
+),
+
+ecosystems as (
+    select
+        'ecosystem' as scope,
+        dominant_classes.class as unit,
+        region_fractions.cell_id,
+        region_fractions.area_m2 as weight_m2
+    from region_fractions
+    inner join dominant_classes on region_fractions.cell_id = dominant_classes.cell_id
+    where region_fractions.scope = 'national'
+),
+
+final as (
+    select scope, unit, cell_id, weight_m2 from regions
+    union all
+    select scope, unit, cell_id, weight_m2 from ecosystems
+)
+
+select * from final

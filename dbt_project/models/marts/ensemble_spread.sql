@@ -1,0 +1,19 @@
+with published as (
+    select * from {{ ref('int_ensemble_spread_published') }}
+    where build_id = {{ published_build_id() }}
+),
+
+final as (
+    select
+        product,
+        scope,
+        unit,
+        n_members,
+        member_mean_pgc_yr,
+        member_sd_pgc_yr,
+        member_min_pgc_yr,
+        member_max_pgc_yr
+    from published
+)
+
+select * from final

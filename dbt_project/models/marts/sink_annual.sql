@@ -1,0 +1,17 @@
+with published as (
+    select * from {{ ref('int_sink_unit_years_published') }}
+    where build_id = {{ published_build_id() }}
+),
+
+final as (
+    select
+        product,
+        member,
+        scope,
+        unit,
+        year,
+        sink_pgc
+    from published
+)
+
+select * from final

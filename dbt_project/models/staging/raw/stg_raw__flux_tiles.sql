@@ -1,0 +1,18 @@
+with source as (
+    select * from {{ source('raw', 'flux_tile') }}
+),
+
+renamed as (
+    select
+        product_id,
+        member_id,
+        month,
+        grid_id,
+        col0,
+        row0,
+        batch_id,
+        rast
+    from source
+)
+
+select * from renamed

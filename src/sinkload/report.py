@@ -1,0 +1,242 @@
+"""`sinkload report`: the study's tables and figures, read from the marts only (as the analyst role)."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass
+from pathlib import Path
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+from rich.console import Console  # noqa: E402
+from rich.table import Table  # noqa: E402
+
+from sinkload.db.connection import connect  # noqa: E402
+from sinkload.errors import SinkloadError  # noqa: E402
+from sinkload.roles import Roles  # noqa: E402
+from sinkload.settings import Settings  # noqa: E402
+
+ENSEMBLE_MEAN = "ensemble_mean"
+SCOPE_TITLES = {"national": "China", "division": "Geographic divisions", "ecosystem": "Ecosystems"}
+UNIT_ORDER = ["China", "North", "South", "Northwest", "Qinghai-Tibet", "forest", "shrub", "grassland", "cropland"]
+
+
+@dataclass(frozen=True)
+class MartData:
+    summary: list[tuple]
+    spread: list[tuple]
+    monthly: list[tuple]
+    cells: list[tuple]
+    zonal: list[tuple]
+
+
+def read_marts(settings: Settings, url: str) -> MartData:
+    """Everything the report shows, from the marts views, as the read-only analyst."""
+    with connect(url, role=Roles(settings.role_prefix).analyst) as conn:
+        def rows(query: str) -> list[tuple]:
+            return conn.execute(query).fetchall()
+
+        return MartData(
+            summary=rows("select product, member, scope, unit, n_years, mean_pgc_yr, interannual_sd_pgc_yr, "
+                         "share_pct from marts.sink_summary order by product, member, scope, unit"),
+            spread=rows("select product, scope, unit, n_members, member_mean_pgc_yr, member_sd_pgc_yr, "
+                        "member_min_pgc_yr, member_max_pgc_yr from marts.ensemble_spread order by 1, 2, 3"),
+            monthly=rows("select product, member, month, sink_tgc from marts.sink_monthly "
+                         "where scope = 'national' order by product, member, month"),
+            cells=rows("select product, member, lon, lat, sink_gc_m2_yr from marts.sink_cell_mean"),
+            zonal=rows("select product, member, lat, month, sink_gc_m2_day from marts.sink_zonal_monthly"),
+        )
+
+
+def headline_member(members: set[str]) -> str:
+    """The member a product is shown by: its ensemble mean, or its only model."""
+    return ENSEMBLE_MEAN if ENSEMBLE_MEAN in members else sorted(members)[0]
+
+
+def headline_members(summary: list[tuple]) -> dict[str, str]:
+    members: dict[str, set[str]] = defaultdict(set)
+    for product, member, *_ in summary:
+        members[product].add(member)
+    return {product: headline_member(names) for product, names in members.items()}
+
+
+def _fmt(value: float | None, digits: int = 3) -> str:
+    return "—" if value is None else f"{value:.{digits}f}"
+
+
+def summary_table(data: MartData, scope: str, heads: dict[str, str]) -> Table:
+    """Mean ± SD (Pg C/yr) and share per unit of one scope, one column per product."""
+    table = Table(title=f"{SCOPE_TITLES[scope]}: mean ± interannual SD, Pg C yr⁻¹ (share %)")
+    table.add_column("unit")
+    products = sorted(heads)
+    for product in products:
+        table.add_column(f"{product}\n[{heads[product]}]", justify="right")
+    cells = {(p, u): (mean, sd, share) for p, m, s, u, _n, mean, sd, share in data.summary
+             if s == scope and heads.get(p) == m}
+    units = [u for u in UNIT_ORDER if any((p, u) in cells for p in products)]
+    for unit in units:
+        row = [unit]
+        for product in products:
+            mean, sd, share = cells.get((product, unit), (None, None, None))
+            text = f"{_fmt(mean)} ± {_fmt(sd)}" if mean is not None else "—"
+            row.append(text + (f" ({share:.1f} %)" if share is not None else ""))
+        table.add_row(*row)
+    return table
+
+
+def member_table(data: MartData) -> Table:
+    """National mean ± SD of every member of every product."""
+    table = Table(title="China per member: mean ± interannual SD, Pg C yr⁻¹ (years)")
+    for column in ("product", "member", "mean ± SD", "years"):
+        table.add_column(column, justify="right" if column != "product" else "left")
+    for product, member, scope, _unit, n_years, mean, sd, _share in data.summary:
+        if scope == "national":
+            table.add_row(product, member, f"{_fmt(mean)} ± {_fmt(sd)}", str(n_years))
+    return table
+
+
+def spread_table(data: MartData) -> Table:
+    table = Table(title="Ensemble spread over members' mean annual sinks, Pg C yr⁻¹")
+    for column in ("product", "scope", "unit", "n", "mean", "SD", "min", "max"):
+        table.add_column(column, justify="left" if column in ("product", "scope", "unit") else "right")
+    for product, scope, unit, n, mean, sd, low, high in data.spread:
+        table.add_row(product, scope, unit, str(n), _fmt(mean), _fmt(sd), _fmt(low), _fmt(high))
+    return table
+
+
+# -- figures ----------------------------------------------------------------------------------------------
+
+def _grid(points: list[tuple[float, float, float | None]]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    lons = np.unique([p[0] for p in points])
+    lats = np.unique([p[1] for p in points])
+    values = np.full((lats.size, lons.size), np.nan)
+    for lon, lat, value in points:
+        if value is not None:
+            values[np.searchsorted(lats, lat), np.searchsorted(lons, lon)] = value
+    return lons, lats, values
+
+
+def figure_maps(data: MartData, heads: dict[str, str], out: Path) -> Path:
+    products = sorted(heads)
+    fig, axes = plt.subplots(1, len(products), figsize=(5 * len(products), 4), squeeze=False)
+    values_all = [c[4] for c in data.cells if c[4] is not None and heads.get(c[0]) == c[1]]
+    limit = float(np.nanpercentile(np.abs(values_all), 98)) if values_all else 1.0
+    for ax, product in zip(axes[0], products, strict=True):
+        lons, lats, values = _grid([(c[2], c[3], c[4]) for c in data.cells if c[0] == product and c[1] == heads[product]])
+        mesh = ax.pcolormesh(lons, lats, values, cmap="RdYlGn", vmin=-limit, vmax=limit, shading="nearest")
+        ax.set_title(f"{product} [{heads[product]}]", fontsize=9)
+        ax.set_aspect("equal")
+    fig.colorbar(mesh, ax=axes[0].tolist(), label="mean annual sink, g C m⁻² yr⁻¹")
+    fig.suptitle("Mean annual sink per 1° cell over the period (positive = uptake)")
+    return _save(fig, out / "fig2_mean_sink_maps.png")
+
+
+def figure_monthly(data: MartData, heads: dict[str, str], out: Path) -> Path:
+    fig, ax = plt.subplots(figsize=(11, 4.5))
+    series: dict[tuple[str, str], list[tuple]] = defaultdict(list)
+    for product, member, month, tgc in data.monthly:
+        series[(product, member)].append((month, tgc))
+    colours = dict(zip(sorted(heads), plt.cm.tab10.colors, strict=False))
+    for (product, member), points in sorted(series.items()):
+        months, values = zip(*points, strict=True)
+        values = [np.nan if v is None else v for v in values]
+        if member == heads[product]:
+            ax.plot(months, values, color=colours[product], lw=2.2, label=f"{product} [{member}]", zorder=3)
+        else:
+            ax.plot(months, values, color=colours[product], lw=0.6, alpha=0.35, zorder=1)
+    ax.axhline(0, color="grey", lw=0.5)
+    ax.set_ylabel("China sink, Tg C month⁻¹")
+    ax.set_title("Monthly China sink (thin: inversion members)")
+    ax.legend(fontsize=8)
+    return _save(fig, out / "fig3a_monthly_china.png")
+
+
+def figure_annual_means(data: MartData, heads: dict[str, str], out: Path) -> Path:
+    products = sorted(heads)
+    rows = {p: (mean, sd) for p, m, s, _u, _n, mean, sd, _sh in data.summary if s == "national" and heads[p] == m}
+    fig, ax = plt.subplots(figsize=(1.8 * len(products) + 2, 4))
+    means = [rows.get(p, (np.nan, 0))[0] for p in products]
+    sds = [rows.get(p, (np.nan, 0))[1] or 0 for p in products]
+    ax.bar(products, means, yerr=sds, capsize=6, color="seagreen")
+    ax.set_ylabel("Pg C yr⁻¹")
+    ax.set_title("Mean annual China sink ± interannual SD")
+    ax.tick_params(axis="x", labelsize=8)
+    return _save(fig, out / "fig3b_annual_china.png")
+
+
+def figure_zonal(data: MartData, heads: dict[str, str], out: Path) -> Path:
+    products = sorted(heads)
+    fig, axes = plt.subplots(1, len(products), figsize=(4.5 * len(products), 4), squeeze=False, sharey=True)
+    for ax, product in zip(axes[0], products, strict=True):
+        rows = [r for r in data.zonal if r[0] == product and r[1] == heads[product]]
+        if not rows:
+            continue
+        months = sorted({r[3] for r in rows})
+        lats = sorted({r[2] for r in rows})
+        values = np.full((len(lats), len(months)), np.nan)
+        for _p, _m, lat, month, value in rows:
+            values[lats.index(lat), months.index(month)] = np.nan if value is None else value
+        limit = float(np.nanmax(np.abs(values))) or 1.0
+        mesh = ax.pcolormesh(months, lats, values, cmap="RdYlGn", vmin=-limit, vmax=limit, shading="nearest")
+        ax.set_title(f"{product} [{heads[product]}]", fontsize=9)
+        ax.tick_params(axis="x", labelrotation=45, labelsize=7)
+        fig.colorbar(mesh, ax=ax, label="g C m⁻² d⁻¹")
+    axes[0][0].set_ylabel("latitude")
+    fig.suptitle("Zonal mean sink over China's land, latitude × month")
+    return _save(fig, out / "fig4_zonal_hovmoller.png")
+
+
+def figure_units(data: MartData, heads: dict[str, str], scope: str, out: Path, name: str) -> Path:
+    products = sorted(heads)
+    rows = {(p, u): (mean, sd, share) for p, m, s, u, _n, mean, sd, share in data.summary
+            if s == scope and heads[p] == m}
+    units = [u for u in UNIT_ORDER if any((p, u) in rows for p in products)]
+    fig, ax = plt.subplots(figsize=(2.2 * len(units) + 2, 4.5))
+    width = 0.8 / max(len(products), 1)
+    for k, product in enumerate(products):
+        x = np.arange(len(units)) + k * width
+        stats = [rows.get((product, u), (np.nan, 0, None)) for u in units]
+        ax.bar(x, [s[0] for s in stats], width, yerr=[s[1] or 0 for s in stats], capsize=3, label=product)
+        for xi, (mean, _sd, share) in zip(x, stats, strict=True):
+            if share is not None and mean is not None:
+                ax.annotate(f"{share:.0f}%", (xi, mean), ha="center", va="bottom", fontsize=7)
+    ax.set_xticks(np.arange(len(units)) + width * (len(products) - 1) / 2, units)
+    ax.axhline(0, color="grey", lw=0.5)
+    ax.set_ylabel("Pg C yr⁻¹")
+    ax.set_title(f"Mean annual sink per {scope} ± interannual SD (labels: share of the scope's sum)")
+    ax.legend(fontsize=8)
+    return _save(fig, out / name)
+
+
+def _save(fig: plt.Figure, path: Path) -> Path:
+    fig.savefig(path, dpi=110, bbox_inches="tight")
+    plt.close(fig)
+    return path
+
+
+def write_report(settings: Settings, url: str, out_dir: Path, console: Console | None = None) -> list[Path]:
+    """Print the study's tables and write its figures (PNG) into out_dir; returns the figure paths."""
+    console = console or Console()
+    data = read_marts(settings, url)
+    if not data.summary:
+        raise SinkloadError("marts.sink_summary: no rows (ingest data and run `sinkload build` first)")
+    heads = headline_members(data.summary)
+    for scope in ("national", "division", "ecosystem"):
+        console.print(summary_table(data, scope, heads))
+    console.print(member_table(data))
+    if data.spread:
+        console.print(spread_table(data))
+    out_dir.mkdir(parents=True, exist_ok=True)
+    figures = [
+        figure_maps(data, heads, out_dir),
+        figure_monthly(data, heads, out_dir),
+        figure_annual_means(data, heads, out_dir),
+        figure_zonal(data, heads, out_dir),
+        figure_units(data, heads, "division", out_dir, "fig5_divisions.png"),
+        figure_units(data, heads, "ecosystem", out_dir, "fig6_ecosystems.png"),
+    ]
+    console.print(f"figures: {', '.join(str(p) for p in figures)}")
+    return figures
