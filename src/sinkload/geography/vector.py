@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
-import pyogrio
+import pyogrio.raw
 import pyproj
 import shapely
 from pyogrio.errors import DataSourceError
@@ -26,7 +26,7 @@ def read_features(path: Path, field: str) -> Features:
     if not Path(path).exists():
         raise file_error(path, "file not found")
     try:
-        meta, _fids, wkb, field_data = pyogrio.read(path)
+        meta, _fids, wkb, field_data = pyogrio.raw.read(path)
     except (DataSourceError, OSError, ValueError) as exc:
         raise file_error(path, f"not a readable vector file ({str(exc).splitlines()[0]})") from None
     fields = list(meta["fields"])
