@@ -38,7 +38,7 @@ MIP_YEARS = list(range(2015, 2021))
 VEGAS_YEARS = list(range(2015, 2021))
 BEPS_YEARS = list(range(2015, 2020))
 BEPS_STEP = 360.0 / 4950.0
-BEPS_COLS = (3488, 4354)  # columns of the global 0.0727° grid (origin -180, 90): lon about 73.7 .. 136.7
+BEPS_COLS = (3478, 4345)  # columns of the global 0.0727° grid (origin -180, 90): lon about 72.9 .. 136.0
 BEPS_ROWS = (495, 1004)   # rows: lat about 54.0 .. 17.0
 GROUP_NAMES = {1: "针叶林 needleleaf forest", 2: "针阔叶混交林 mixed forest", 3: "阔叶林 broadleaf forest",
                4: "灌丛 scrub", 5: "荒漠 desert", 6: "草原 steppe", 7: "草丛 grass-tussock", 8: "草甸 meadow",
@@ -86,6 +86,7 @@ def write_landcover(lattice: Lattice, outline: shapely.Geometry, path: Path) -> 
             geometries.append(shapely.to_wkb(shapely.multipolygons(shapely.get_parts(
                 shapely.get_parts(clipped)[shapely.get_type_id(shapely.get_parts(clipped)) == 3]))))
     path.parent.mkdir(parents=True, exist_ok=True)
+    pyogrio.set_gdal_config_options({"OGR_CURRENT_DATE": "2024-01-01T00:00:00Z"})  # reproducible bytes
     pyogrio.raw.write(path, np.array(geometries, dtype=object),
                       [np.array(codes, dtype=np.int32), np.array([GROUP_NAMES[c] for c in codes], dtype=object)],
                       fields=["veg_code", "veg_group"], geometry_type="MultiPolygon", crs="EPSG:4326",

@@ -148,7 +148,7 @@ def monthly_sink(lattice: Lattice, lon: np.ndarray, lat: np.ndarray, year: int, 
 def member_flavours(seed: int = 3) -> dict[str, Flavour]:
     """The 14 inversions: each its own bias, amplitude, phase and noise around the inversion truth."""
     rng = np.random.default_rng(seed)
-    return {model: Flavour(scale=1.25, bias_g_m2_yr=float(rng.normal(0, 25)), amplitude=float(rng.uniform(0.8, 1.25)),
+    return {model: Flavour(scale=1.25, bias_g_m2_yr=float(rng.normal(0, 8)), amplitude=float(rng.uniform(0.85, 1.2)),
                            phase_months=float(rng.normal(0, 0.4)), noise_g_m2_month=float(rng.uniform(1, 4)),
                            plateau_source_g_m2_yr=30.0, seed=20 + k)
             for k, model in enumerate(MIP_MODELS)}

@@ -186,7 +186,7 @@ def ingest_paths(settings: Settings, url: str, paths: list[Path], product: str, 
     entry = load_catalog(catalog_path or settings.catalog).product(product)
     files, skipped = collect_files([Path(p) for p in paths], entry)
     for path in skipped:
-        console.print(f"skipped {path} (not a flux of product {entry.name}: catalog skip_pattern)")
+        console.print(f"skipped {path} (not a flux of product {entry.name}: catalog skip_pattern)", soft_wrap=True)
     if not files:
         raise SinkloadError(f"{', '.join(map(str, paths))}: no flux files for product {entry.name}")
     summary = IngestSummary(skipped=skipped)
@@ -196,7 +196,11 @@ def ingest_paths(settings: Settings, url: str, paths: list[Path], product: str, 
             check_grid(source, entry)
         with connect(url, role=Roles(settings.role_prefix).loader, autocommit=True) as conn, _progress(console) as progress:
             for source in sources:
-                summary.results.append(_ingest_one(conn, entry, source, member, progress))
+                result = _ingest_one(conn, entry, source, member, progress)
+                if result.status == "already loaded":
+                    console.print(f"{source.path}: already loaded (same sha256 for {entry.name}/{result.member}), "
+                                  "nothing to do", soft_wrap=True)
+                summary.results.append(result)
     finally:
         for source in sources:
             source.close()
