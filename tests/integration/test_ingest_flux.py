@@ -1,0 +1,264 @@
+"""`sinkload ingest flux` through the real CLI: round trips per format variant, reloads, bad input.
+
+Expected values are computed here with numpy from what the writers put in the files (calendar days from the
+standard library or written out), never with sinkload.normalize.
+"""
+
+from __future__ import annotations
+
+import calendar
+from pathlib import Path
+
+import numpy as np
+import psycopg
+import pytest
+
+from flux_files import (
+    LAT_1DEG,
+    LON_1DEG,
+    beps_window,
+    field,
+    write_beps_tif,
+    write_mip,
+    write_trendy,
+)
+
+EXTRA_CATALOG = Path(__file__).with_name("catalog_extra.yaml")
+MIP = "oco2_v10_mip_lnlgis"
+MONTHS_72 = [(2015 + k // 12, k % 12 + 1) for k in range(72)]
+NOLEAP = [31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31]
+
+
+def std_days(year: int, month: int) -> int:
+    return calendar.monthrange(year, month)[1]
+
+
+def std_year(year: int) -> int:
+    return 366 if calendar.isleap(year) else 365
+
+
+def north_up(values: np.ndarray, lats: np.ndarray, lons: np.ndarray) -> np.ndarray:
+    """(time, lat, lon) in file order -> rows north first, lon in -180..180 ascending."""
+    wrapped = np.where(lons >= 180, lons - 360, lons)
+    return values[:, np.argsort(-lats), :][:, :, np.argsort(wrapped)]
+
+
+def read_back(conn: psycopg.Connection, product: str, member: str, month: tuple[int, int]) -> np.ndarray:
+    """The stored month of a member as one north-up array over its grid (NaN where NODATA or no tile)."""
+    rows = conn.execute("""
+        select g.nx, g.ny, t.row0, t.col0, ST_DumpValues(t.rast, 1)
+        from raw.flux_tile t join raw.grid g using (grid_id)
+        join raw.product p using (product_id) join raw.member m using (member_id)
+        where p.name = %s and m.name = %s and t.month = make_date(%s, %s, 1)
+    """, [product, member, *month]).fetchall()
+    assert rows, f"nothing stored for {product}/{member} {month}"
+    nx, ny = rows[0][0], rows[0][1]
+    out = np.full((ny, nx), np.nan)
+    for _, _, row0, col0, values in rows:
+        block = np.array(values, dtype=float)  # None -> nan
+        out[row0:row0 + block.shape[0], col0:col0 + block.shape[1]] = block
+    return out
+
+
+def assert_round_trip(conn, product: str, member: str, months, expected: np.ndarray) -> None:
+    for k, month in enumerate(months):
+        got = read_back(conn, product, member, month)
+        np.testing.assert_allclose(got, expected[k].astype(np.float32), rtol=2e-6, atol=1e-9, equal_nan=True,
+                                   err_msg=f"{product}/{member} {month}")
+
+
+def ingest(run_cli, *args) -> str:
+    result = run_cli("ingest", "flux", *map(str, args))
+    assert result.returncode == 0, result.stderr
+    return result.stdout + result.stderr
+
+
+def mip_expected(raw: np.ndarray, months, lats, lons) -> np.ndarray:
+    """gC m-2 yr-1, positive = source -> g C m-2 per month, positive = sink."""
+    factor = np.array([std_days(y, m) / std_year(y) for y, m in months])
+    return -north_up(raw.astype(float), lats, lons) * factor[:, None, None]
+
+
+# -- round trips ----------------------------------------------------------------------------------------------
+
+@pytest.mark.parametrize(("model", "lats", "lons", "start_day", "time_units"), [
+    ("Ames", LAT_1DEG, LON_1DEG, 1, "days since 2000-01-01"),
+    ("CT", LAT_1DEG, LON_1DEG, 15, "days since 2000-01-01"),  # mid-month start_date days
+    ("LoFI", LAT_1DEG, LON_1DEG, None, "days since 2015-01-01 00:00:00"),  # no start_date: CF time
+    ("OU", LAT_1DEG, np.r_[np.arange(0.5, 30), np.arange(330.5, 360)], 1, "days since 2000-01-01"),  # 0..360
+    ("UT", LAT_1DEG[::-1], LON_1DEG, 1, "days since 2000-01-01"),  # descending latitude
+])
+def test_mip_member_round_trip(tmp_path, run_cli, conn, model, lats, lons, start_day, time_units):
+    folder = tmp_path / "LNLGIS"
+    folder.mkdir()
+    raw = field(72, lats, lons, 300.0, seed=len(model))
+    first_days = np.array([(np.datetime64(f"{y}-{m:02d}-01") - np.datetime64("2015-01-01")).astype(int)
+                           for y, m in MONTHS_72], dtype=float)
+    write_mip(folder / f"{model.lower()}_gridded_fluxes_LNLGIS.nc4", raw, lats, lons, MONTHS_72,
+              start_day=start_day, time_units=time_units, time_values=first_days if start_day is None else None)
+    write_mip(folder / "EnsStd_gridded_fluxes_LNLGIS.nc4", raw, lats, lons, MONTHS_72, units=None)
+    out = ingest(run_cli, folder, "--product", MIP)
+    assert "EnsStd" in out and "skipped" in out
+    assert_round_trip(conn, MIP, model, MONTHS_72, mip_expected(raw, MONTHS_72, lats, lons))
+    assert "already loaded" in ingest(run_cli, folder, "--product", MIP)
+
+
+def test_ensmean_without_time_or_units(tmp_path, run_cli, conn):
+    raw = field(72, LAT_1DEG, LON_1DEG, 200.0, seed=7)
+    path = write_mip_ensmean(tmp_path, raw)
+    ingest(run_cli, path, "--product", "oco2_v10_mip_lnlgis_ensmean")
+    assert_round_trip(conn, "oco2_v10_mip_lnlgis_ensmean", "EnsMean", MONTHS_72,
+                      mip_expected(raw, MONTHS_72, LAT_1DEG, LON_1DEG))
+    batch = conn.execute("select units_found, units_assumed, sign_applied from raw.load_batch "
+                         "where file_name = %s order by batch_id desc limit 1", [path.name]).fetchone()
+    assert batch == (None, True, -1)
+
+
+def write_mip_ensmean(folder: Path, raw: np.ndarray) -> Path:
+    path = folder / "EnsMean_gridded_fluxes_LNLGIS.nc4"
+    write_mip(path, raw, LAT_1DEG, LON_1DEG, MONTHS_72, time_units=None, time_dim="n_months", units=None)
+    return path
+
+
+def test_trendy_noleap_days_since(tmp_path, run_cli, conn):
+    lats, lons = np.arange(54.75, 15, -0.5), np.arange(70.25, 100, 0.5)
+    months = [(2016, m) for m in range(1, 13)]
+    days = np.cumsum([0] + NOLEAP[:-1]) + np.array(NOLEAP) / 2 + 365 * (2016 - 1700)
+    raw = field(12, lats, lons, 3e-8, seed=3)
+    write_trendy(tmp_path / "VEGAS_S3_nbp.nc", raw, lats, lons, days, "days since 1700-01-01 00:00:00", "noleap")
+    ingest(run_cli, tmp_path / "VEGAS_S3_nbp.nc", "--product", "vegas")
+    factor = 1000.0 * 86400.0 * np.array(NOLEAP, dtype=float)  # kg -> g, per second -> month (noleap Feb = 28)
+    assert_round_trip(conn, "vegas", "VEGAS", months, north_up(raw.astype(float), lats, lons) * factor[:, None, None])
+
+
+def test_months_since_360_day(tmp_path, run_cli, conn):
+    lats, lons = np.arange(20.25, 30, 0.5), np.arange(100.25, 110, 0.5)
+    raw = field(6, lats, lons, 2e-8, seed=4)
+    write_trendy(tmp_path / "m360.nc", raw, lats, lons, np.arange(6) + 0.5, "months since 2010-11-01", "360_day")
+    ingest(run_cli, tmp_path / "m360.nc", "--product", "vegas", "--member", "vegas")
+    months = [(2010, 11), (2010, 12), (2011, 1), (2011, 2), (2011, 3), (2011, 4)]
+    assert_round_trip(conn, "vegas", "VEGAS", months, north_up(raw.astype(float), lats, lons) * 1000 * 86400 * 30)
+
+
+def test_beps_geotiff(tmp_path, run_cli, conn):
+    west, north, dx = beps_window()
+    raw = field(12, np.zeros(30), np.zeros(40), 3.0, seed=5)
+    write_beps_tif(tmp_path / "BEPS_NEP_2016.tif", raw, west, north, dx)
+    ingest(run_cli, tmp_path / "BEPS_NEP_2016.tif", "--product", "beps")
+    days = np.array([std_days(2016, m) for m in range(1, 13)], dtype=float)
+    assert_round_trip(conn, "beps", "BEPS", [(2016, m) for m in range(1, 13)], raw * days[:, None, None])
+    grid = conn.execute("select g.west, g.north, g.nx, g.ny from raw.grid g join raw.load_batch b using (grid_id) "
+                        "where b.file_name = 'BEPS_NEP_2016.tif' order by b.batch_id desc limit 1").fetchone()
+    assert grid[0] == pytest.approx(west) and grid[1] == pytest.approx(north) and grid[2:] == (40, 30)
+
+
+def test_beps_netcdf_and_v11_from_another_catalog(tmp_path, run_cli, conn):
+    west, north, dx = beps_window()
+    lats, lons = north - dx * (np.arange(30) + 0.5), west + dx * (np.arange(40) + 0.5)
+    raw = field(3, lats, lons, 3.0, seed=6)
+    write_trendy(tmp_path / "beps.nc", raw, lats, lons, np.array([14.5, 45, 74.5]), "days since 2017-01-01",
+                 "standard", units="g C m-2 d-1", variable="nep")
+    ingest(run_cli, tmp_path / "beps.nc", "--product", "beps_netcdf", "--catalog", EXTRA_CATALOG)
+    days = np.array([31, 28, 31], dtype=float)
+    assert_round_trip(conn, "beps_netcdf", "BEPS", [(2017, 1), (2017, 2), (2017, 3)], raw * days[:, None, None])
+
+    raw11 = field(2, LAT_1DEG, LON_1DEG, 300.0, seed=8)
+    seconds = np.array([(np.datetime64(f"2024-0{m}-01") - np.datetime64("1970-01-01")).astype("timedelta64[s]")
+                        .astype(float) for m in (1, 2)])
+    write_mip(tmp_path / "CMS_Flux_gridded_fluxes_LNLGIS.nc4", raw11, LAT_1DEG, LON_1DEG, [(2024, 1), (2024, 2)],
+              start_day=None, time_units="seconds since 1970-01-01", time_values=seconds, units=None,
+              variable="land_flux")
+    result = run_cli("ingest", "flux", tmp_path / "CMS_Flux_gridded_fluxes_LNLGIS.nc4",
+                     "--product", "oco2_v11_mip_lnlgis", env={"SINKLOAD_CATALOG": str(EXTRA_CATALOG)})
+    assert result.returncode == 0, result.stderr
+    assert_round_trip(conn, "oco2_v11_mip_lnlgis", "CMS-Flux", [(2024, 1), (2024, 2)],
+                      mip_expected(raw11, [(2024, 1), (2024, 2)], LAT_1DEG, LON_1DEG))
+
+
+def test_changed_file_replaces_exactly_its_months(tmp_path, run_cli, conn):
+    lats, lons = np.arange(30.25, 35, 0.5), np.arange(110.25, 115, 0.5)
+    first = field(4, lats, lons, 2e-8, seed=9)
+    noleap_mid = [15.5, 45.0, 74.5, 105.0]
+    write_trendy(tmp_path / "a.nc", first, lats, lons, np.array(noleap_mid) + 365 * 300, "days since 1700-01-01", "noleap")
+    ingest(run_cli, tmp_path / "a.nc", "--product", "vegas")
+    second = field(2, lats, lons, 2e-8, seed=10)
+    write_trendy(tmp_path / "a.nc", second, lats, lons, np.array(noleap_mid[1:3]) + 365 * 300,
+                 "days since 1700-01-01", "noleap")
+    ingest(run_cli, tmp_path / "a.nc", "--product", "vegas")
+    expected = north_up(np.concatenate([first[:1], second, first[3:]]).astype(float), lats, lons)
+    factor = 1000 * 86400 * np.array(NOLEAP[:4], dtype=float)
+    assert_round_trip(conn, "vegas", "VEGAS", [(2000, m) for m in range(1, 5)], expected * factor[:, None, None])
+
+
+# -- bad input ------------------------------------------------------------------------------------------------
+
+def raw_fingerprint(conn: psycopg.Connection) -> dict[str, tuple[int, str]]:
+    """Row count and md5 of the contents of every table of schema raw."""
+    tables = [r[0] for r in conn.execute("select tablename from pg_tables where schemaname = 'raw' order by 1")]
+    return {t: conn.execute(psycopg.sql.SQL(
+        "select count(*), md5(coalesce(string_agg(x::text, ',' order by x::text), '')) from raw.{} x"
+    ).format(psycopg.sql.Identifier(t))).fetchone() for t in tables}
+
+
+def _mip(tmp_path: Path, name: str = "Baker", months=MONTHS_72, lats=LAT_1DEG, lons=LON_1DEG, **kw) -> Path:
+    raw = kw.pop("raw", None)
+    raw = field(len(months), lats, lons, 300.0, seed=11) if raw is None else raw
+    path = tmp_path / f"{name}_gridded_fluxes_LNLGIS.nc4"
+    write_mip(path, raw, lats, lons, months, **kw)
+    return path
+
+
+def _truncated(tmp_path: Path) -> Path:
+    good = _mip(tmp_path)
+    data = good.read_bytes()
+    good.write_bytes(data[: len(data) // 3])
+    return good
+
+
+def _all_nan_month(tmp_path: Path) -> Path:
+    raw = field(72, LAT_1DEG, LON_1DEG, 300.0, seed=12)
+    raw[40] = np.nan
+    return _mip(tmp_path, raw=raw)
+
+
+def _huge(tmp_path: Path) -> Path:
+    raw = field(72, LAT_1DEG, LON_1DEG, 300.0, seed=13)
+    raw[60, 5, 5] = 1e8
+    return _mip(tmp_path, raw=raw)
+
+
+BAD_FILES = {
+    "missing file": (lambda p: p / "Baker_gridded_fluxes_LNLGIS.nc4", "not found"),
+    "truncated": (_truncated, "NetCDF"),
+    "missing variable": (lambda p: _mip(p, variable="lnd"), "no variable"),
+    "unknown units": (lambda p: _mip(p, units="furlongs per fortnight"), "unknown units"),
+    "missing units": (lambda p: _mip(p, units=None), "no units"),
+    "non-monotonic": (lambda p: _mip(p, lats=LAT_1DEG[[1, 0, *range(2, LAT_1DEG.size)]]), "monotonic"),
+    "duplicated coordinate": (lambda p: _mip(p, lons=np.r_[LON_1DEG[:-1], LON_1DEG[-2]]), "duplicated"),
+    "grid mismatch": (lambda p: _mip(p, lats=np.arange(15.0, 55, 2.0), lons=np.arange(71.0, 140, 2.0)), "grid"),
+    "duplicate months": (lambda p: _mip(p, months=MONTHS_72[:71] + MONTHS_72[70:71]), "duplicate month"),
+    "wrong month count": (lambda p: _mip(p, months=MONTHS_72[:60]), "60 months"),
+    "all-NaN month": (_all_nan_month, "missing"),
+    "beyond physical range": (_huge, "beyond"),
+}
+
+
+@pytest.fixture(scope="module")
+def loaded_before(tmp_path_factory, run_cli) -> None:
+    """Something in raw before the bad loads, so a partial write or delete would show."""
+    folder = tmp_path_factory.mktemp("before")
+    _mip(folder)
+    ingest(run_cli, folder, "--product", MIP)
+
+
+@pytest.mark.parametrize("case", list(BAD_FILES))
+def test_bad_input_changes_nothing(tmp_path, run_cli, conn, loaded_before, case):
+    make, words = BAD_FILES[case]
+    path = make(tmp_path)
+    before = raw_fingerprint(conn)
+    result = run_cli("ingest", "flux", path, "--product", MIP)
+    assert result.returncode == 1, (case, result.stdout, result.stderr)
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1, (case, result.stderr)
+    assert path.name in lines[0] and words.lower() in lines[0].lower(), (case, lines[0])
+    assert raw_fingerprint(conn) == before, case
