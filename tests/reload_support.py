@@ -10,37 +10,14 @@ import os
 import subprocess
 import sys
 import uuid
-from collections.abc import Iterator
-from contextlib import contextmanager
-from dataclasses import replace
 from pathlib import Path
-from urllib.parse import urlsplit, urlunsplit
 
 import psycopg
 from psycopg import sql
 
-from sinkload.db import migrate as migrations
+from sinkload.db.scratch import fresh_database  # noqa: F401  (re-exported for the tests)
 from sinkload.roles import Roles
 from sinkload.settings import Settings
-
-
-@contextmanager
-def fresh_database(server_url: str, base: Settings, label: str) -> Iterator[Settings]:
-    """A new database `sinkload_<label>_<id>` migrated to head with role prefix `<label[0]><id>`; dropped after."""
-    token = uuid.uuid4().hex[:8]
-    name = f"sinkload_{label}_{token}"
-    with psycopg.connect(server_url, autocommit=True) as conn:
-        conn.execute(sql.SQL("create database {}").format(sql.Identifier(name)))
-    url = urlunsplit(urlsplit(server_url)._replace(path=f"/{name}"))
-    settings = replace(base, database_url=url, role_prefix=f"{label[0]}{token}")
-    migrations.upgrade(settings, url)
-    try:
-        yield settings
-    finally:
-        with psycopg.connect(server_url, autocommit=True) as conn:
-            conn.execute(sql.SQL("drop database if exists {} with (force)").format(sql.Identifier(name)))
-            for role in Roles(settings.role_prefix).all():
-                conn.execute(sql.SQL("drop role if exists {}").format(sql.Identifier(role)))
 
 
 def cli_env(settings: Settings, extra: dict[str, str] | None = None) -> dict[str, str]:
