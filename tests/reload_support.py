@@ -227,3 +227,11 @@ def replace_atomically(member_file: Path, field, years: range) -> None:
     hidden = member_file.with_name("." + member_file.name)
     write_mip_member(hidden, field, years)
     hidden.rename(member_file)
+
+
+def raw_fingerprint(conn: psycopg.Connection) -> dict[str, tuple[int, str]]:
+    """Row count and md5 of the contents of every table of schema raw (to prove a failed load changed nothing)."""
+    tables = [r[0] for r in conn.execute("select tablename from pg_tables where schemaname = 'raw' order by 1")]
+    return {t: conn.execute(sql.SQL(
+        "select count(*), md5(coalesce(string_agg(x::text, ',' order by x::text), '')) from raw.{} x"
+    ).format(sql.Identifier(t))).fetchone() for t in tables}

@@ -1,5 +1,5 @@
 """End to end on the sample data set: files -> ingest -> regions, land cover -> dbt build -> every value of
-every mart view equals the independent computation of tests/e2e/independent.py, to 1e-6 relative."""
+every mart view equals the independent computation of tests/independent.py, to 1e-6 relative."""
 
 from __future__ import annotations
 
@@ -10,6 +10,7 @@ import psycopg
 import pyogrio.raw
 import pytest
 import shapely
+
 from independent import (
     cell_area_m2,
     cell_overlaps,
@@ -20,7 +21,6 @@ from independent import (
     read_trendy,
     to_one_degree,
 )
-
 from reload_support import fresh_database
 
 pytestmark = pytest.mark.slow

@@ -12,7 +12,6 @@ from pathlib import Path
 import numpy as np
 import psycopg
 import pytest
-
 from flux_files import (
     LAT_1DEG,
     LON_1DEG,
@@ -22,6 +21,8 @@ from flux_files import (
     write_mip,
     write_trendy,
 )
+
+from reload_support import raw_fingerprint
 
 EXTRA_CATALOG = Path(__file__).with_name("catalog_extra.yaml")
 MIP = "oco2_v10_mip_lnlgis"
@@ -191,14 +192,6 @@ def test_changed_file_replaces_exactly_its_months(tmp_path, run_cli, conn):
 
 
 # -- bad input ------------------------------------------------------------------------------------------------
-
-def raw_fingerprint(conn: psycopg.Connection) -> dict[str, tuple[int, str]]:
-    """Row count and md5 of the contents of every table of schema raw."""
-    tables = [r[0] for r in conn.execute("select tablename from pg_tables where schemaname = 'raw' order by 1")]
-    return {t: conn.execute(psycopg.sql.SQL(
-        "select count(*), md5(coalesce(string_agg(x::text, ',' order by x::text), '')) from raw.{} x"
-    ).format(psycopg.sql.Identifier(t))).fetchone() for t in tables}
-
 
 def _mip(tmp_path: Path, name: str = "Baker", months=MONTHS_72, lats=LAT_1DEG, lons=LON_1DEG, **kw) -> Path:
     raw = kw.pop("raw", None)

@@ -26,12 +26,12 @@ corners as (
 final as (
     select
         (lat_south + 90) * 360 + (lon_west + 180) as cell_id,
-        lon_west + 0.5 as lon,
-        lat_south + 0.5 as lat,
+        lon_west + 0.5::double precision as lon,
+        lat_south + 0.5::double precision as lat,
         lon_west::double precision as west,
-        lon_west + 1.0 as east,
+        lon_west + 1::double precision as east,
         lat_south::double precision as south,
-        lat_south + 1.0 as north,
+        lat_south + 1::double precision as north,
         {{ cell_area_m2('lon_west', 'lon_west + 1.0', 'lat_south', 'lat_south + 1.0') }} as area_m2,
         st_makeenvelope(lon_west, lat_south, lon_west + 1, lat_south + 1, 4326) as geom,
         {{ cea_envelope('lon_west', 'lon_west + 1.0', 'lat_south', 'lat_south + 1.0') }} as geom_cea

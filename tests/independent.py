@@ -48,6 +48,11 @@ class Field:
     lat_edges: np.ndarray  # ascending
     sink: np.ndarray  # [month, lat (ascending), lon (ascending)], g C m-2 per month, NaN = missing
 
+    def __post_init__(self) -> None:
+        # The warehouse stores 32-bit floats (as the files do): round the converted values the same way, so
+        # that a sum whose terms nearly cancel is compared at 1e-6 of itself rather than of its terms.
+        self.sink = self.sink.astype(np.float32).astype(np.float64)
+
 
 def _edges(centres: np.ndarray) -> np.ndarray:
     step = float(np.median(np.diff(centres)))

