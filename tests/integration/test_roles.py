@@ -217,8 +217,6 @@ def test_transformer_cannot_write_raw(as_role, roles):
 
 # -- credentials ------------------------------------------------------------------------------------------
 
-# libpq also takes the password as a query parameter; redact() only looks at user:password@.
-QUERY_PASSWORD_BUG = pytest.mark.xfail(strict=True, reason="src/sinkload/db/connection.py redact() ignores ?password=")
 SECRET = "Sup3r-s3cret-" + uuid.uuid4().hex[:8]
 
 
@@ -233,10 +231,9 @@ def _cli(args: list[str], env_url: str) -> subprocess.CompletedProcess:
 @pytest.mark.parametrize("url", [
     pytest.param(f"postgresql://warehouse:{SECRET}@db.example:5432/sinkload", id="userinfo"),
     pytest.param(f"postgresql://warehouse:{SECRET}@db.example/sinkload?sslmode=require", id="userinfo-query"),
-    pytest.param(f"postgresql://warehouse@db.example/sinkload?password={SECRET}", marks=QUERY_PASSWORD_BUG,
-                 id="query"),
+    pytest.param(f"postgresql://warehouse@db.example/sinkload?password={SECRET}", id="query"),
     pytest.param(f"postgresql://warehouse@db.example/sinkload?sslmode=require&password={SECRET}&application_name=x",
-                 marks=QUERY_PASSWORD_BUG, id="query-middle"),
+                 id="query-middle"),
 ])
 def test_redact_hides_the_password(url):
     shown = redact(url)
@@ -257,8 +254,8 @@ REFUSING_QUERY = f"postgresql://warehouse@127.0.0.1:1/sinkload?connect_timeout=3
 
 @pytest.mark.parametrize(("command", "url"), [
     *[pytest.param(command, REFUSING, id=f"{command}-userinfo") for command in ("migrate", "build", "reload")],
-    pytest.param("migrate", REFUSING_QUERY, marks=QUERY_PASSWORD_BUG, id="migrate-query"),
-    pytest.param("reload", REFUSING_QUERY, marks=QUERY_PASSWORD_BUG, id="reload-query"),
+    pytest.param("migrate", REFUSING_QUERY, id="migrate-query"),
+    pytest.param("reload", REFUSING_QUERY, id="reload-query"),
     # dbt_environment() drops a query password: dbt never sees it
     pytest.param("build", REFUSING_QUERY, id="build-query"),
 ])
