@@ -255,3 +255,14 @@ def test_bad_input_changes_nothing(tmp_path, run_cli, conn, loaded_before, case)
     assert len(lines) == 1, (case, result.stderr)
     assert path.name in lines[0] and words.lower() in lines[0].lower(), (case, lines[0])
     assert raw_fingerprint(conn) == before, case
+
+
+def test_bad_file_in_a_folder_leaves_its_good_neighbours_out_too(tmp_path, run_cli, conn, loaded_before):
+    """The all-NaN month is found only while loading, after a good file of the folder was written."""
+    _mip(tmp_path, name="Ames")  # sorts first: written before the bad file is reached
+    bad = _all_nan_month(tmp_path)
+    before = raw_fingerprint(conn)
+    result = run_cli("ingest", "flux", tmp_path, "--product", MIP)
+    assert result.returncode == 1, result.stdout
+    assert bad.name in result.stderr and "missing" in result.stderr.lower(), result.stderr
+    assert raw_fingerprint(conn) == before

@@ -1,4 +1,8 @@
-"""`sinkload ingest flux`: files (or folders of them) -> raw.flux_tile, one transaction per file."""
+"""`sinkload ingest flux`: files (or folders of them) -> raw.flux_tile, one transaction per command.
+
+Every file's metadata is checked before anything is written; the files are then loaded one at a time inside
+one transaction, so a file that turns out bad half-way (an all-NaN month, say) leaves the database as before.
+"""
 
 from __future__ import annotations
 
@@ -139,7 +143,8 @@ def _first_day(year: int, month: int) -> datetime.date:
 
 def load_file(conn: psycopg.Connection, product: Product, source: FluxSource, member: str, sha256: str,
               progress: Progress | None = None, task: int | None = None) -> tuple[int, int]:
-    """Write one file in one transaction (replacing the member's months it covers); (months, values)."""
+    """Write one file atomically (a savepoint inside the command's transaction), replacing the member's months
+    it covers; (months, values)."""
     months = [_first_day(*ym) for ym in source.months]
     grid = source.order.grid
     size = tile_size(grid)
@@ -190,35 +195,43 @@ def ingest_paths(settings: Settings, url: str, paths: list[Path], product: str, 
     if not files:
         raise SinkloadError(f"{', '.join(map(str, paths))}: no flux files for product {entry.name}")
     summary = IngestSummary(skipped=skipped)
-    sources = [open_flux(path, entry) for path in files]  # every file's metadata is checked before loading
-    try:
-        for source in sources:
-            check_grid(source, entry)
-        with connect(url, role=Roles(settings.role_prefix).loader, autocommit=True) as conn, _progress(console) as progress:
-            for source in sources:
-                result = _ingest_one(conn, entry, source, member, progress)
-                if result.status == "already loaded":
-                    console.print(f"{source.path}: already loaded (same sha256 for {entry.name}/{result.member}), "
-                                  "nothing to do", soft_wrap=True)
-                summary.results.append(result)
-    finally:
-        for source in sources:
-            source.close()
+    for path in files:  # every file's metadata is checked before anything is written
+        _check_metadata(path, entry)
+    with connect(url, role=Roles(settings.role_prefix).loader, autocommit=True) as conn, \
+            conn.transaction(), _progress(console) as progress:
+        for path in files:  # one file open at a time: memory does not grow with the number of files
+            result = _ingest_one(conn, entry, path, member, progress)
+            if result.status == "already loaded":
+                console.print(f"{path}: already loaded (same sha256 for {entry.name}/{result.member}), "
+                              "nothing to do", soft_wrap=True)
+            summary.results.append(result)
     Console().print(summary.table())
     return summary
 
 
-def _ingest_one(conn: psycopg.Connection, entry: Product, source: FluxSource, member: str | None,
+def _check_metadata(path: Path, entry: Product) -> None:
+    source = open_flux(path, entry)
+    try:
+        check_grid(source, entry)
+    finally:
+        source.close()
+
+
+def _ingest_one(conn: psycopg.Connection, entry: Product, path: Path, member: str | None,
                 progress: Progress) -> FileResult:
     started = time.perf_counter()
-    name = entry.member_for(source.path, member)
-    sha256 = sha256_of(source.path)
+    name = entry.member_for(path, member)
+    sha256 = sha256_of(path)
     if already_loaded(conn, entry, name, sha256):
-        return FileResult(source.path, entry.name, name, "already loaded")
-    task = progress.add_task(source.path.name, total=len(source.months))
-    months, values = load_file(conn, entry, source, name, sha256, progress, task)
-    progress.remove_task(task)
-    return FileResult(source.path, entry.name, name, "loaded", months, values, time.perf_counter() - started)
+        return FileResult(path, entry.name, name, "already loaded")
+    source = open_flux(path, entry)
+    try:
+        task = progress.add_task(path.name, total=len(source.months))
+        months, values = load_file(conn, entry, source, name, sha256, progress, task)
+        progress.remove_task(task)
+    finally:
+        source.close()
+    return FileResult(path, entry.name, name, "loaded", months, values, time.perf_counter() - started)
 
 
 def ingest_manifest(settings: Settings, url: str, manifest: SampleManifest) -> list[IngestSummary]:
