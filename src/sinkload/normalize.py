@@ -57,7 +57,7 @@ def days_in_year(year: int, calendar: str = "standard") -> int:
 
 @dataclass(frozen=True)
 class FluxUnit:
-    """A carbon flux density unit: mass (in g) per m2 per `per` (year, month, day or second)."""
+    """A carbon flux density unit: grams of carbon per m2 per `per` (year, month, day or second)."""
 
     grams: float
     per: str
@@ -71,26 +71,44 @@ class FluxUnit:
         return self.grams * time
 
     def factor_text(self, calendar: str) -> str:
-        mass = "" if self.grams == 1 else f"{self.grams:g}*"
+        mass = "" if self.grams == 1 else f"{self.grams:.10g}*"
         time = {"year": "days_in_month/days_in_year", "month": "1", "day": "days_in_month",
                 "second": "86400*days_in_month"}[self.per]
         return f"{mass}{time} ({calendar_name(calendar)} calendar)"
 
 
+GRAMS_C_PER_MOL = 12.011  # standard atomic weight of carbon (IUPAC, abridged)
+GRAMS_CO2_PER_MOL = 44.009  # 12.011 + 2 x 15.999
+# Amount units first ("mol" also ends in no mass unit); a mole of CO2 holds a mole of C.
+_AMOUNT = [(r"(\bumol|\bµmol|\bμmol|\bmicromol)", 1e-6), (r"\bmmol", 1e-3), (r"\bmol", 1.0)]
 _MASS = [(r"\bkg", 1000.0), (r"\bmg", 0.001), (r"\bg", 1.0)]
+_CO2 = r"co2|co_2"
 _TIME = [(r"(\byr\b|\byr-1|\byear|\bannum|\ba-1\b|/a\b)", "year"), (r"(\bmonth|\bmon\b|\bmon-1)", "month"),
          (r"(\bday|\bd-1\b|/d\b|\bd\^-1)", "day"), (r"(\bs-1\b|/s\b|\bsec|\bs\^-1|\bs\*\*-1)", "second")]
 _AREA = r"(m-2|m\^-2|m\*\*-2|/m2|per m2|m2|/m\^2)"
 
 
+def _grams_of_carbon(s: str) -> float | None:
+    """Grams of carbon in one unit of the numerator: moles count 12.011 g C each, a mass of CO2 12.011/44.009
+    of it in carbon (an inversion file in g CO2 would otherwise be read 3.7 times too large)."""
+    moles = next((scale for pattern, scale in _AMOUNT if re.search(pattern, s)), None)
+    if moles is not None:
+        return moles * GRAMS_C_PER_MOL
+    grams = next((grams for pattern, grams in _MASS if re.search(pattern, s)), None)
+    if grams is not None and re.search(_CO2, s):
+        return grams * GRAMS_C_PER_MOL / GRAMS_CO2_PER_MOL
+    return grams
+
+
 def parse_units(text: str) -> FluxUnit:
-    """Parse a carbon flux unit such as 'gC per m2 per year', 'kg m-2 s-1', 'g C m-2 d-1'."""
+    """Parse a carbon flux unit such as 'gC per m2 per year', 'kg m-2 s-1', 'g C m-2 d-1', 'kg CO2 m-2 s-1',
+    'mol m-2 s-1' (moles of CO2 or C)."""
     s = " " + text.strip().lower().replace("gc", "g c").replace("kgc", "kg c") + " "
-    mass = next((grams for pattern, grams in _MASS if re.search(pattern, s)), None)
+    grams = _grams_of_carbon(s)
     per = next((unit for pattern, unit in _TIME if re.search(pattern, s)), None)
-    if mass is None or per is None or not re.search(_AREA, s):
+    if grams is None or per is None or not re.search(_AREA, s):
         raise NormalisationError(f"unknown units {text!r} (expected a carbon flux per m2 per year, month, day or second)")
-    return FluxUnit(mass, per, text)
+    return FluxUnit(grams, per, text)
 
 
 # -- axes --------------------------------------------------------------------------------------------------

@@ -26,6 +26,12 @@ HAND_FACTORS = [
     ("g C m-2 d-1", 2015, 4, "standard", 30),
     ("gC/m2/month", 2015, 4, "standard", 1),
     ("mgC m-2 day-1", 2015, 1, "standard", 0.001 * 31),
+    # CO2 mass and moles: 12.011 g C per mol, 44.009 g CO2 per mol
+    ("g CO2 m-2 yr-1", 2015, 6, "standard", 12.011 / 44.009 * 30 / 365),
+    ("kgCO2 m-2 s-1", 2015, 6, "standard", 1000 * 12.011 / 44.009 * 86400 * 30),
+    ("mol m-2 s-1", 2015, 6, "standard", 12.011 * 86400 * 30),  # CarbonTracker-style
+    ("umol m-2 s-1", 2015, 6, "standard", 1e-6 * 12.011 * 86400 * 30),
+    ("µmol CO2 m-2 s-1", 2015, 6, "standard", 1e-6 * 12.011 * 86400 * 30),
 ]
 
 
