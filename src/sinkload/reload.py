@@ -2,7 +2,7 @@
 
 INBOX layout: `INBOX/<product>/…` — the first folder level is the catalog's product name; below it any
 layout `sinkload ingest flux` accepts (e.g. the MIP archive's `<EXP>/<Model>_gridded_fluxes_<EXP>.nc4`).
-A file is already loaded when a batch of its product with the same sha256 still owns tiles in raw.
+A file is already loaded when a batch of its product with the same sha256 still owns all its months in raw.
 
 One reload at a time per database: an advisory lock held by a dedicated session for the whole run (it
 dies with the process, so a killed reload never leaves a stale lock).
@@ -15,7 +15,6 @@ SQL has not changed (dbt replaces a view by create/rename/drop, which takes ACCE
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 import re
@@ -26,17 +25,18 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import psycopg
+from psycopg import sql
 from rich.console import Console
 from rich.table import Table
 
 from sinkload.db.connection import connect
 from sinkload.db.locks import advisory_lock
 from sinkload.errors import SinkloadError
+from sinkload.ingest.flux import BATCH_IS_CURRENT, FLUX_SUFFIXES, sha256_of
 from sinkload.roles import Roles
 from sinkload.settings import Settings
 
 LOCK_NAME = "reload"
-FLUX_SUFFIXES = (".nc", ".nc4", ".tif", ".tiff")
 # What each kind of raw change is made of: the tables it writes (dbt rebuilds what lies downstream of
 # them) and a query that changes whenever they do (load ids only grow; layers record their file's sha256
 # and load time).
@@ -50,7 +50,6 @@ SOURCE_GROUPS = {
                   "select md5(coalesce(string_agg(sha256 || loaded_at, ','), '') || "
                   "(select count(*) from raw.landcover_class)) from raw.landcover_layer"),
 }
-HASH_CHUNK = 1 << 20
 ANSI = re.compile(r"\x1b\[[0-9;]*m")
 
 console = Console()
@@ -95,14 +94,6 @@ class ReloadSummary:
 
 # -- the inbox (files only) -----------------------------------------------------------------------------
 
-def sha256_file(path: Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as handle:
-        while chunk := handle.read(HASH_CHUNK):
-            digest.update(chunk)
-    return digest.hexdigest()
-
-
 def is_flux_file(relative: Path) -> bool:
     """Flux files by suffix; hidden files or folders and partial uploads (`*.part`, `*.tmp`) are not."""
     return not any(part.startswith(".") for part in relative.parts) and relative.suffix.lower() in FLUX_SUFFIXES
@@ -116,19 +107,19 @@ def scan_inbox(inbox: Path) -> list[InboxFile]:
     for product_dir in sorted(p for p in inbox.iterdir() if p.is_dir() and not p.name.startswith(".")):
         for path in sorted(product_dir.rglob("*")):
             if is_flux_file(path.relative_to(inbox)) and path.is_file():
-                found.append(InboxFile(product_dir.name, path, sha256_file(path), path.stat().st_size))
+                found.append(InboxFile(product_dir.name, path, sha256_of(path), path.stat().st_size))
     return found
 
 
 # -- what raw holds ---------------------------------------------------------------------------------------
 
 def loaded_hashes(conn: psycopg.Connection) -> set[tuple[str, str]]:
-    """(product, sha256) of every batch that still owns tiles (a replaced file's batch no longer does)."""
-    rows = conn.execute("""
+    """(product, sha256) of every current batch (one that still owns all its months)."""
+    rows = conn.execute(sql.SQL("""
         select p.name, b.sha256
         from raw.load_batch b join raw.product p using (product_id)
-        where exists (select from raw.flux_tile t where t.batch_id = b.batch_id)
-    """)
+        where {}
+    """).format(BATCH_IS_CURRENT))
     return {(name, sha) for name, sha in rows}
 
 
@@ -181,8 +172,6 @@ def start_run(conn: psycopg.Connection, inbox: Path) -> int:
 
 
 def update_run(conn: psycopg.Connection, run_id: int, **values: object) -> None:
-    from psycopg import sql
-
     assignments = sql.SQL(", ").join(
         sql.SQL("{} = {}").format(sql.Identifier(column), sql.Placeholder(column)) for column in values
     )

@@ -182,6 +182,7 @@ def test_changed_file_replaces_exactly_its_months(tmp_path, run_cli, conn):
     noleap_mid = [15.5, 45.0, 74.5, 105.0]
     write_trendy(tmp_path / "a.nc", first, lats, lons, np.array(noleap_mid) + 365 * 300, "days since 1700-01-01", "noleap")
     ingest(run_cli, tmp_path / "a.nc", "--product", "vegas")
+    first_bytes = (tmp_path / "a.nc").read_bytes()
     second = field(2, lats, lons, 2e-8, seed=10)
     write_trendy(tmp_path / "a.nc", second, lats, lons, np.array(noleap_mid[1:3]) + 365 * 300,
                  "days since 1700-01-01", "noleap")
@@ -189,6 +190,12 @@ def test_changed_file_replaces_exactly_its_months(tmp_path, run_cli, conn):
     expected = north_up(np.concatenate([first[:1], second, first[3:]]).astype(float), lats, lons)
     factor = 1000 * 86400 * np.array(NOLEAP[:4], dtype=float)
     assert_round_trip(conn, "vegas", "VEGAS", [(2000, m) for m in range(1, 5)], expected * factor[:, None, None])
+
+    # The first file still owns months 1 and 4, yet it is not "already loaded": restoring it brings back all four.
+    (tmp_path / "a.nc").write_bytes(first_bytes)
+    assert "already loaded" not in ingest(run_cli, tmp_path / "a.nc", "--product", "vegas")
+    restored = north_up(first.astype(float), lats, lons)
+    assert_round_trip(conn, "vegas", "VEGAS", [(2000, m) for m in range(1, 5)], restored * factor[:, None, None])
 
 
 # -- bad input ------------------------------------------------------------------------------------------------

@@ -10,7 +10,8 @@ import pytest
 
 from reload_support import add_fake_batch, fresh_database, reload_runs, run_cli, start_cli, write_file
 from sinkload.db.locks import LockBusy, advisory_lock, lock_key
-from sinkload.reload import LOCK_NAME, DbtNode, is_flux_file, scan_inbox, sha256_file, views_to_keep
+from sinkload.ingest.flux import sha256_of
+from sinkload.reload import LOCK_NAME, DbtNode, is_flux_file, scan_inbox, views_to_keep
 
 
 @pytest.fixture(scope="module")
@@ -79,7 +80,7 @@ def test_scan_hashes_every_flux_file_under_its_product(tmp_path):
     assert [(f.product, f.path) for f in found] == [("oco2", b), ("vegas", a)]
     import hashlib
 
-    assert found[1].sha256 == hashlib.sha256(b"one").hexdigest() == sha256_file(a)
+    assert found[1].sha256 == hashlib.sha256(b"one").hexdigest() == sha256_of(a)
 
 
 # -- against the database ---------------------------------------------------------------------------------

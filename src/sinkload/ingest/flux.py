@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import psycopg
+from psycopg import sql
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
@@ -126,15 +127,21 @@ def ensure_grid(conn: psycopg.Connection, grid: Grid) -> int:
         "and ny = %s", values).fetchone()[0]
 
 
+# A batch (alias b) is current while it owns every month it loaded: a newer file may have replaced some of them,
+# and then loading the older file again must restore them.
+BATCH_IS_CURRENT = sql.SQL(
+    "(select count(distinct t.month) from raw.flux_tile t where t.batch_id = b.batch_id) = b.n_months")
+
+
 def already_loaded(conn: psycopg.Connection, product: Product, member: str, sha256: str) -> bool:
-    """The same file for the same member still owns tiles."""
-    return conn.execute("""
+    """The same file for the same member is a current batch."""
+    query = sql.SQL("""
         select exists (
             select from raw.load_batch b
             join raw.product p using (product_id) join raw.member m using (member_id)
-            where p.name = %s and m.name = %s and b.sha256 = %s
-              and exists (select from raw.flux_tile t where t.batch_id = b.batch_id))
-    """, [product.name, member, sha256]).fetchone()[0]
+            where p.name = %s and m.name = %s and b.sha256 = %s and {})
+    """).format(BATCH_IS_CURRENT)
+    return conn.execute(query, [product.name, member, sha256]).fetchone()[0]
 
 
 def _first_day(year: int, month: int) -> datetime.date:
