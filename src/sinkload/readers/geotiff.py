@@ -1,4 +1,5 @@
-"""GeoTIFF flux files (BEPS): one file per year, band k = month k, EPSG:4326, units from the catalog."""
+"""GeoTIFF flux files (BEPS): one file per year, band k = month k, EPSG:4326, units from the file's
+`units` tag, else the catalog's default; the catalog's time rule does not apply (the year comes from the name)."""
 
 from __future__ import annotations
 

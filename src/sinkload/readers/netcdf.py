@@ -21,7 +21,6 @@ from sinkload.readers.base import FluxSource, resolve_units, wrap
 
 LAT_NAMES = ("latitude", "lat", "lat_FULL", "y")
 LON_NAMES = ("longitude", "lon", "lon_FULL", "x")
-TIME_NAMES = ("time", "time_counter", "n_months", "month", "months")
 
 
 def _first(names: tuple[str, ...], available) -> str | None:
