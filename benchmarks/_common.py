@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import os
 import platform
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -137,3 +138,9 @@ def _read_lines(path: str) -> list[str]:
         return Path(path).read_text().splitlines()
     except OSError:
         return []
+
+
+def sinkload_binary() -> str:
+    """The `sinkload` script next to this interpreter (the venv the benchmark runs in), else PATH."""
+    beside = Path(sys.executable).with_name("sinkload")
+    return str(beside) if beside.exists() else (shutil.which("sinkload") or sys.exit("sinkload: not found"))

@@ -48,7 +48,15 @@ import yaml
 from psycopg import sql
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _common import MIB, ProcessRun, machine_info, rss_floor_bytes, run_pipeline, timed  # noqa: E402
+from _common import (  # noqa: E402
+    MIB,
+    ProcessRun,
+    machine_info,
+    rss_floor_bytes,
+    run_pipeline,
+    sinkload_binary,
+    timed,
+)
 
 from sinkload import __version__ as sinkload_version  # noqa: E402
 from sinkload.catalog import load_catalog  # noqa: E402
@@ -163,12 +171,6 @@ def find_tool(name: str, explicit: str | None, settings: Settings) -> str:
         if candidate and os.access(candidate, os.X_OK):
             return candidate
     sys.exit(f"{name}: not found (give --{name})")
-
-
-def sinkload_binary() -> str:
-    """The `sinkload` script next to this interpreter (the venv the benchmark runs in), else PATH."""
-    beside = Path(sys.executable).with_name("sinkload")
-    return str(beside) if beside.exists() else (shutil.which("sinkload") or sys.exit("sinkload: not found"))
 
 
 def generator_fingerprint() -> str:

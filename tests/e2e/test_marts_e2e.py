@@ -1,32 +1,17 @@
 """End to end on the sample data set: files -> ingest -> regions, land cover -> dbt build -> every value of
-every mart view equals the independent computation of tests/independent.py, to 1e-6 relative."""
+every mart view equals the independent computation of tests/independent_marts.py, to 1e-6 relative."""
 
 from __future__ import annotations
 
-from collections import defaultdict
-
-import numpy as np
-import psycopg
-import pyogrio.raw
 import pytest
-import shapely
 
-from independent import (
-    cell_area_m2,
-    cell_overlaps,
-    dominant_classes,
-    month_days,
-    read_beps,
-    read_mip,
-    read_trendy,
-    to_one_degree,
-)
+from independent import cell_area_m2
+from independent_marts import expected_marts, query
 from reload_support import fresh_database
 
 pytestmark = pytest.mark.slow
 
 RTOL = 1e-6
-PERIOD = (2015, 2019)
 
 
 @pytest.fixture(scope="module")
@@ -47,139 +32,10 @@ def built(server_url, base_settings, tmp_path_factory):
         yield settings, manifest
 
 
-def _query(url: str, sql: str) -> list[tuple]:
-    with psycopg.connect(url) as conn:
-        return conn.execute(sql).fetchall()
-
-
 @pytest.fixture(scope="module")
 def expected(built):
-    """The marts computed independently from the sample files and the stored region polygons."""
     settings, manifest = built
-    url = settings.database_url
-    regions = {(scope, name): shapely.from_wkb(bytes(wkb))
-               for scope, name, wkb in _query(url, "select scope, name, st_asbinary(geom) from raw.region")}
-    classes = {code: (cls, is_eco, rank) for code, cls, is_eco, rank in
-               _query(url, "select code, class, is_ecosystem, class_rank from raw.landcover_class")}
-    national = regions[("national", "China")]
-    minx, miny, maxx, maxy = national.bounds
-    lon0, lon1, lat0, lat1 = int(np.floor(minx)), int(np.ceil(maxx)), int(np.floor(miny)), int(np.ceil(maxy))
-
-    unit_areas = cell_overlaps({f"{s}|{n}": g for (s, n), g in regions.items()}, lon0, lon1, lat0, lat1)
-    national_w = unit_areas["national|China"]
-    meta, _fids, wkb, field_data = pyogrio.raw.read(manifest.landcover)
-    codes = field_data[list(meta["fields"]).index(manifest.landcover_code_field)]
-    class_geoms = defaultdict(list)
-    for code, geom in zip(codes, shapely.from_wkb(wkb), strict=True):
-        class_geoms[classes[int(code)][0]].append(geom)
-    class_areas = cell_overlaps({c: shapely.union_all(g) for c, g in class_geoms.items()}, lon0, lon1, lat0, lat1)
-    ranks = {cls: rank for cls, _eco, rank in classes.values()}
-    dominant = dominant_classes(class_areas, ranks)
-    weights = {("national", "China"): national_w}
-    for key, w in unit_areas.items():
-        scope, name = key.split("|")
-        if scope == "division":
-            weights[(scope, name)] = w
-    for cls, is_eco, _rank in set(classes.values()):
-        if is_eco:
-            weights[("ecosystem", cls)] = np.where(dominant == cls, national_w, 0.0)
-
-    fields = {}
-    for item in manifest.flux:
-        if item.product == "beps":
-            fields[(item.product, item.member)] = read_beps(list(item.paths))
-        elif item.product == "vegas":
-            fields[(item.product, item.member)] = read_trendy(item.paths[0])
-        else:
-            for path in item.paths:
-                member = item.member or path.name.split("_gridded_fluxes")[0]
-                fields[(item.product, member)] = read_mip(path)
-    return compute_marts(fields, weights, national_w, (lon0, lon1, lat0, lat1))
-
-
-def compute_marts(fields, weights, national_w, box_):
-    lon0, lon1, lat0, lat1 = box_
-    period = [(y, m) for y in range(PERIOD[0], PERIOD[1] + 1) for m in range(1, 13)]
-    one_degree = {}
-    for key, field in fields.items():
-        index = {ym: k for k, ym in enumerate(field.months)}
-        present = [ym for ym in period if ym in index]
-        values = to_one_degree(field, lon0, lon1, lat0, lat1)
-        one_degree[key] = (present, values[[index[ym] for ym in present]])
-    ensembles = defaultdict(list)
-    for (product, _member), (present, values) in one_degree.items():
-        if product == "oco2_v10_mip_lnlgis":
-            ensembles[product].append((present, values))
-    for product, stack in ensembles.items():
-        present = stack[0][0]
-        one_degree[(product, "ensemble_mean")] = (present, np.nanmean(np.stack([v for _p, v in stack]), axis=0))
-
-    weights = {key: w for key, w in weights.items() if (w > 0).any()}
-    lats = lat0 + 0.5 + np.arange(lat1 - lat0)
-    lons = lon0 + 0.5 + np.arange(lon1 - lon0)
-    monthly, annual, zonal, cell_mean = {}, {}, {}, {}
-    for (product, member), (present, values) in one_degree.items():
-        valid = np.isfinite(values)
-        clean = np.where(valid, values, 0.0)
-        for unit_key, w in weights.items():
-            tgc = np.einsum("tji,ji->t", clean, w) / 1e12
-            has = np.einsum("tji,ji->t", valid.astype(float), (w > 0).astype(float)) > 0
-            for k, ym in enumerate(present):
-                monthly[(product, member, *unit_key, ym)] = tgc[k] if has[k] else None
-            for year in sorted({y for y, _m in present}):
-                months = [monthly.get((product, member, *unit_key, (year, m))) for m in range(1, 13)]
-                if all(v is not None for v in months):
-                    annual[(product, member, *unit_key, year)] = sum(months) / 1000
-        band_w = np.where(national_w > 0, national_w, 0.0)
-        for k, ym in enumerate(present):
-            num = (clean[k] * band_w).sum(axis=1)
-            den = (valid[k] * band_w).sum(axis=1)
-            for j in np.nonzero(den > 0)[0]:
-                zonal[(product, member, lats[j], ym)] = num[j] / den[j] / month_days(*ym)
-        years = sorted({y for y, _m in present})
-        yearly = []
-        for year in years:
-            idx = [present.index((year, m)) for m in range(1, 13) if (year, m) in present]
-            if len(idx) == 12:
-                block = values[idx]
-                yearly.append(np.where(np.isfinite(block).all(axis=0), block.sum(axis=0), np.nan))
-        stack = np.array(yearly) if yearly else np.full((1, *national_w.shape), np.nan)
-        counts = np.isfinite(stack).sum(axis=0)
-        with np.errstate(invalid="ignore"):
-            means = np.where(counts > 0, np.nansum(stack, axis=0) / np.maximum(counts, 1), np.nan)
-        for j, i in zip(*np.nonzero(national_w > 0), strict=True):
-            cell_mean[(product, member, lons[i], lats[j])] = None if np.isnan(means[j, i]) else means[j, i]
-    summary = summarise(annual)
-    return {"monthly": monthly, "annual": annual, "summary": summary, "zonal": zonal,
-            "cell_mean": cell_mean, "spread": spread(summary)}
-
-
-def summarise(annual):
-    by_unit = defaultdict(list)
-    for (product, member, scope, unit, year), value in annual.items():
-        by_unit[(product, member, scope, unit)].append((year, value))
-    summary = {}
-    for key, items in by_unit.items():
-        values = np.array([v for _y, v in items])
-        years = [y for y, _v in items]
-        summary[key] = {"first_year": min(years), "last_year": max(years), "n_years": len(values),
-                        "mean": values.mean(), "sd": values.std(ddof=1) if len(values) > 1 else None}
-    totals = defaultdict(float)
-    for (product, member, scope, _unit), row in summary.items():
-        totals[(product, member, scope)] += row["mean"]
-    for (product, member, scope, _unit), row in summary.items():
-        total = totals[(product, member, scope)]
-        row["share"] = None if scope == "national" or total == 0 else 100 * row["mean"] / total
-    return summary
-
-
-def spread(summary):
-    by_unit = defaultdict(list)
-    for (product, member, scope, unit), row in summary.items():
-        if product == "oco2_v10_mip_lnlgis" and member != "ensemble_mean":
-            by_unit[(product, scope, unit)].append(row["mean"])
-    return {key: {"n": len(v), "mean": np.mean(v), "sd": np.std(v, ddof=1), "min": min(v), "max": max(v)}
-            for key, v in by_unit.items()}
+    return expected_marts(settings.database_url, manifest)
 
 
 def _close(actual, wanted, scale=1.0):
@@ -196,34 +52,34 @@ def _compare(got: dict, wanted: dict) -> None:
 
 
 def test_sink_monthly(built, expected):
-    rows = _query(built[0].database_url,
+    rows = query(built[0].database_url,
                   "select product, member, scope, unit, extract(year from month)::int, extract(month from month)::int, "
                   "sink_tgc from marts.sink_monthly")
     _compare({(p, m, s, u, (y, mo)): v for p, m, s, u, y, mo, v in rows}, expected["monthly"])
 
 
 def test_sink_annual(built, expected):
-    rows = _query(built[0].database_url, "select product, member, scope, unit, year, sink_pgc from marts.sink_annual")
+    rows = query(built[0].database_url, "select product, member, scope, unit, year, sink_pgc from marts.sink_annual")
     _compare({(p, m, s, u, y): v for p, m, s, u, y, v in rows}, expected["annual"])
 
 
 @pytest.mark.parametrize("column", ["mean", "sd", "share", "n_years", "first_year", "last_year"])
 def test_sink_summary(built, expected, column):
     sql_column = {"mean": "mean_pgc_yr", "sd": "interannual_sd_pgc_yr", "share": "share_pct"}.get(column, column)
-    rows = _query(built[0].database_url, f"select product, member, scope, unit, {sql_column} from marts.sink_summary")
+    rows = query(built[0].database_url, f"select product, member, scope, unit, {sql_column} from marts.sink_summary")
     _compare({(p, m, s, u): v for p, m, s, u, v in rows},
              {k: row[column] for k, row in expected["summary"].items()})
 
 
 def test_sink_zonal_monthly(built, expected):
-    rows = _query(built[0].database_url,
+    rows = query(built[0].database_url,
                   "select product, member, lat, extract(year from month)::int, extract(month from month)::int, "
                   "sink_gc_m2_day from marts.sink_zonal_monthly")
     _compare({(p, m, lat, (y, mo)): v for p, m, lat, y, mo, v in rows}, expected["zonal"])
 
 
 def test_sink_cell_mean(built, expected):
-    rows = _query(built[0].database_url,
+    rows = query(built[0].database_url,
                   "select product, member, lon, lat, sink_gc_m2_yr, st_area(st_transform(st_setsrid(geom, 990000), 990001)) "
                   "from marts.sink_cell_mean")
     _compare({(p, m, lon, lat): v for p, m, lon, lat, v, _a in rows}, expected["cell_mean"])
@@ -235,6 +91,6 @@ def test_sink_cell_mean(built, expected):
 def test_ensemble_spread(built, expected, column):
     sql_column = {"n": "n_members", "mean": "member_mean_pgc_yr", "sd": "member_sd_pgc_yr",
                   "min": "member_min_pgc_yr", "max": "member_max_pgc_yr"}[column]
-    rows = _query(built[0].database_url, f"select product, scope, unit, {sql_column} from marts.ensemble_spread")
+    rows = query(built[0].database_url, f"select product, scope, unit, {sql_column} from marts.ensemble_spread")
     _compare({(p, s, u): v for p, s, u, v in rows}, {k: row[column] for k, row in expected["spread"].items()})
     assert all(row["n"] == 14 for row in expected["spread"].values())
