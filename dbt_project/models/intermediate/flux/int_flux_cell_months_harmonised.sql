@@ -1,4 +1,9 @@
+{#- The planner cannot estimate the pixels unnested from each tile (it guesses 10 per tile, there are
+    thousands), so left alone it probes the overlap index once per pixel and sorts on disk. One hash join
+    and one hash aggregate are several times faster (benchmarks/results/build.md); these settings last for
+    this model's transaction only. -#}
 {{ config(
+    pre_hook=["set local work_mem = '512MB'", "set local enable_nestloop = off", "set local enable_sort = off"],
     post_hook=["create index on {{ this }} (product_id, member_id, month)", "analyze {{ this }}"]
 ) }}
 
@@ -10,7 +15,8 @@ with analysis_extent as (
     from {{ ref('int_analysis_cells') }}
 ),
 
-tiles as (
+{#- materialized: each raster is read (detoasted) once for its width and values, not once per pixel -#}
+tiles as materialized (
     select
         tiles.product_id,
         tiles.member_id,
@@ -18,7 +24,8 @@ tiles as (
         tiles.grid_id,
         tiles.col0,
         tiles.row0,
-        tiles.rast
+        st_width(tiles.rast) as tile_width,
+        st_dumpvalues(tiles.rast, 1) as tile_values
     from {{ ref('stg_raw__flux_tiles') }} as tiles
     cross join analysis_extent
     where st_convexhull(tiles.rast) && analysis_extent.geom
@@ -31,11 +38,11 @@ native_values as (
         tiles.member_id,
         tiles.month,
         tiles.grid_id,
-        tiles.col0 + ((pixel.k - 1) % st_width(tiles.rast))::integer as col,
-        tiles.row0 + ((pixel.k - 1) / st_width(tiles.rast))::integer as row,
+        tiles.col0 + ((pixel.k - 1) % tiles.tile_width)::integer as col,
+        tiles.row0 + ((pixel.k - 1) / tiles.tile_width)::integer as row,
         pixel.value as sink_gc_m2
     from tiles
-    cross join lateral unnest(st_dumpvalues(tiles.rast, 1)) with ordinality as pixel (value, k)
+    cross join lateral unnest(tiles.tile_values) with ordinality as pixel (value, k)
     where pixel.value is not null
 ),
 
