@@ -170,7 +170,7 @@ def find_tool(name: str, explicit: str | None, settings: Settings) -> str:
     for candidate in candidates:
         if candidate and os.access(candidate, os.X_OK):
             return candidate
-    sys.exit(f"{name}: not found (give --{name})")
+    sys.exit(f"{name}: not found (on Debian/Ubuntu: apt-get install postgis postgresql-client; or give --{name})")
 
 
 def generator_fingerprint() -> str:

@@ -209,9 +209,7 @@ def test_class_fractions_equal_the_exact_overlap(geo):
 @pytest.fixture(scope="module")
 def default_layer(server_url, base_settings):
     with fresh_database(server_url, base_settings, "cnmaps") as settings:
-        from sinkload.geography.regions import ingest_default_regions
-
-        ingest_default_regions(settings, settings.database_url)
+        ok(run_cli(settings, "ingest", "regions", "--default"))
         ok(run_cli(settings, "build", "--select", "+int_analysis_cells"))
         yield settings
 
@@ -284,3 +282,13 @@ def test_bad_layer_changes_nothing(geo, tmp_path, case):
     assert len(lines) == 1 and path.name in lines[0] and words.lower() in lines[0].lower(), (case, result.stderr)
     with psycopg.connect(geo.database_url) as conn:
         assert raw_fingerprint(conn) == before, case
+
+
+@pytest.mark.parametrize("args", [(), ("--default", "--scope", "national"), ("--scope", "national")])
+def test_regions_usage_errors_change_nothing(geo, args):
+    with psycopg.connect(geo.database_url) as conn:
+        before = raw_fingerprint(conn)
+    result = run_cli(geo, "ingest", "regions", *args)
+    assert result.returncode == 1 and "--default" in result.stderr, result.stderr
+    with psycopg.connect(geo.database_url) as conn:
+        assert raw_fingerprint(conn) == before
