@@ -134,7 +134,6 @@ YEARS = YEARS_DEFAULT
 
 @pytest.fixture(scope="module")
 def world(server_url, base_settings, tmp_path_factory):
-    pytest.importorskip("sinkload.ingest.flux", reason="the flux ingest is not part of the package yet")
     with fresh_database(server_url, base_settings, "crashworld") as settings:
         inbox, member_file, field = build_world(settings, tmp_path_factory.mktemp("world"), YEARS)
         # Mutable: each case leaves the world at its new field for the next one.

@@ -65,7 +65,6 @@ def test_hostile_inbox_path_is_stored_verbatim(own_db, tmp_path):
 
 def test_hostile_product_folder_is_refused_as_data(own_db, tmp_path):
     """A product folder that is not in the catalog: one line naming the file, nothing loaded, nothing dropped."""
-    pytest.importorskip("sinkload.ingest.flux")
     name = HOSTILE[1]
     field = world_field(seed=3, years=YEARS_DEFAULT)
     plain = write_mip_member(tmp_path / "plain" / "CAMS_gridded_fluxes_LNLGIS.nc4", field, YEARS_DEFAULT)
@@ -79,7 +78,6 @@ def test_hostile_product_folder_is_refused_as_data(own_db, tmp_path):
 
 
 def test_hostile_region_names_are_stored_verbatim(own_db, tmp_path):
-    pytest.importorskip("sinkload.geography.regions")
     names = HOSTILE[:4]
     features = [rectangle_feature(n, 110 + i, 30, 111 + i, 31) for i, n in enumerate(names)]
     field_name = 'na"me; drop table raw.region; --'
@@ -109,7 +107,6 @@ def _catalog_with_product(source: dict, template: str, new_name: str, member: st
 
 
 def test_hostile_product_member_and_file_names_load_verbatim(own_db, tmp_path):
-    pytest.importorskip("sinkload.ingest.flux")
     from sinkload.settings import Settings
 
     source = yaml.safe_load(Settings.from_env().catalog.read_text(encoding="utf-8"))
