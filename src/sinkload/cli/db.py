@@ -5,7 +5,6 @@ from __future__ import annotations
 import typer
 
 from sinkload.cli.app import app, settings
-from sinkload.db import migrate as migrations
 from sinkload.db.connection import database_url, embedded_cluster, redact
 
 db_app = typer.Typer(help="The embedded PostGIS cluster (a private data directory, the system's binaries).",
@@ -67,6 +66,8 @@ def migrate(
     downgrade: str | None = typer.Option(None, help="Downgrade to this revision instead (e.g. base)."),
 ) -> None:
     """Alembic upgrade to head: schema raw, roles, extensions. Running it twice is harmless."""
+    from sinkload.db import migrate as migrations  # alembic + SQLAlchemy: 0.4 s of start-up, only here
+
     s = settings()
     url = database_url(s)
     if downgrade:
