@@ -25,7 +25,6 @@ from __future__ import annotations
 import argparse
 import datetime
 import json
-import os
 import statistics
 import subprocess
 import sys
@@ -40,6 +39,7 @@ sys.path.insert(0, str(ROOT / "tests"))
 from _common import machine_info, sinkload_binary, timed  # noqa: E402
 
 from independent_marts import expected_marts  # noqa: E402
+from reload_support import cli_env  # noqa: E402
 from sinkload.db.connection import connect, database_url  # noqa: E402
 from sinkload.db.scratch import fresh_database  # noqa: E402
 from sinkload.roles import Roles  # noqa: E402
@@ -103,8 +103,7 @@ def load_inputs(settings: Settings, sample_dir: Path):
 # -- measurements -----------------------------------------------------------------------------------------
 
 def run_build(settings: Settings, label: str) -> dict:
-    env = {**os.environ, "SINKLOAD_DATABASE_URL": settings.database_url,
-           "SINKLOAD_ROLE_PREFIX": settings.role_prefix}
+    env = cli_env(settings)
     print(f"sinkload build ({label}) ...", flush=True)
     with timed() as timer:
         done = subprocess.run([sinkload_binary(), "build"], env=env, capture_output=True, text=True, check=False)

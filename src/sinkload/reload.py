@@ -32,7 +32,7 @@ from rich.table import Table
 from sinkload.db.connection import connect
 from sinkload.db.locks import advisory_lock
 from sinkload.errors import SinkloadError
-from sinkload.ingest.flux import BATCH_IS_CURRENT, FLUX_SUFFIXES, sha256_of
+from sinkload.ingest.flux import BATCH_IS_CURRENT, is_flux_file, sha256_of
 from sinkload.roles import Roles
 from sinkload.settings import Settings
 
@@ -93,11 +93,6 @@ class ReloadSummary:
 
 
 # -- the inbox (files only) -----------------------------------------------------------------------------
-
-def is_flux_file(relative: Path) -> bool:
-    """Flux files by suffix; hidden files or folders and partial uploads (`*.part`, `*.tmp`) are not."""
-    return not any(part.startswith(".") for part in relative.parts) and relative.suffix.lower() in FLUX_SUFFIXES
-
 
 def scan_inbox(inbox: Path) -> list[InboxFile]:
     """Every flux file under `INBOX/<product>/`, hashed, in a stable order."""

@@ -73,6 +73,12 @@ def sha256_of(path: Path) -> str:
     return digest.hexdigest()
 
 
+def is_flux_file(relative: Path) -> bool:
+    """A flux file inside a walked folder, by its path relative to that folder: a flux suffix, and no hidden
+    file or folder on the way (which also passes over partial uploads such as `*.part`, `*.tmp`)."""
+    return not any(part.startswith(".") for part in relative.parts) and relative.suffix.lower() in FLUX_SUFFIXES
+
+
 def collect_files(paths: list[Path], product: Product) -> tuple[list[Path], list[Path]]:
     """Flux files among `paths` (folders walked, hidden files passed over) and those the catalog skips."""
     found, skipped = [], []
@@ -81,9 +87,7 @@ def collect_files(paths: list[Path], product: Product) -> tuple[list[Path], list
             raise file_error(path, "file not found")
         candidates = sorted(p for p in path.rglob("*") if p.is_file()) if path.is_dir() else [path]
         for candidate in candidates:
-            relative = candidate.relative_to(path) if path.is_dir() else Path(candidate.name)
-            if path.is_dir() and (any(part.startswith(".") for part in relative.parts)
-                                  or candidate.suffix.lower() not in FLUX_SUFFIXES):
+            if path.is_dir() and not is_flux_file(candidate.relative_to(path)):
                 continue
             (skipped if product.skips(candidate.name) else found).append(candidate)
     return found, skipped
