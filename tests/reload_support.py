@@ -235,3 +235,16 @@ def raw_fingerprint(conn: psycopg.Connection) -> dict[str, tuple[int, str]]:
     return {t: conn.execute(sql.SQL(
         "select count(*), md5(coalesce(string_agg(x::text, ',' order by x::text), '')) from raw.{} x"
     ).format(sql.Identifier(t))).fetchone() for t in tables}
+
+
+def marts_fingerprint(conn: psycopg.Connection) -> dict[str, tuple[int, str]]:
+    """Row count and md5 of the contents of every view of schema marts (what an analyst reads)."""
+    views = [r[0] for r in conn.execute("select viewname from pg_views where schemaname = 'marts' order by 1")]
+    return {v: conn.execute(sql.SQL(
+        "select count(*), md5(coalesce(string_agg(x::text, ',' order by x::text), '')) from marts.{} x"
+    ).format(sql.Identifier(v))).fetchone() for v in views}
+
+
+def database_fingerprint(conn: psycopg.Connection) -> dict[str, dict[str, tuple[int, str]]]:
+    """Schema raw and every mart view: equal before and after a refused input proves nothing changed."""
+    return {"raw": raw_fingerprint(conn), "marts": marts_fingerprint(conn)}
