@@ -31,6 +31,13 @@ def query(url: str, sql: str) -> list[tuple]:
 def expected_marts(url: str, manifest) -> dict:
     """The marts computed independently from the sample files and the region polygons and land-cover
     classes stored at `url` (the only things read from the database)."""
+    weights, national_w, box_ = unit_weights(url, manifest)
+    return compute_marts(read_fields(manifest), weights, national_w, box_)
+
+
+def unit_weights(url: str, manifest) -> tuple[dict, np.ndarray, tuple[int, int, int, int]]:
+    """Per (scope, unit): the m² of each 1° cell [lat, lon] that counts in the unit (regions by exact overlap,
+    ecosystems by dominant class inside the nation); the national weights; the 1° box (lon0, lon1, lat0, lat1)."""
     regions = {(scope, name): shapely.from_wkb(bytes(wkb))
                for scope, name, wkb in query(url, "select scope, name, st_asbinary(geom) from raw.region")}
     classes = {code: (cls, is_eco, rank) for code, cls, is_eco, rank in
@@ -57,7 +64,11 @@ def expected_marts(url: str, manifest) -> dict:
     for cls, is_eco, _rank in set(classes.values()):
         if is_eco:
             weights[("ecosystem", cls)] = np.where(dominant == cls, national_w, 0.0)
+    return weights, national_w, (lon0, lon1, lat0, lat1)
 
+
+def read_fields(manifest) -> dict:
+    """Per (product, member): the file's Field (g C m-2 per month, positive = sink)."""
     fields = {}
     for item in manifest.flux:
         if item.product == "beps":
@@ -68,7 +79,7 @@ def expected_marts(url: str, manifest) -> dict:
             for path in item.paths:
                 member = item.member or path.name.split("_gridded_fluxes")[0]
                 fields[(item.product, member)] = read_mip(path)
-    return compute_marts(fields, weights, national_w, (lon0, lon1, lat0, lat1))
+    return fields
 
 
 def compute_marts(fields, weights, national_w, box_):
