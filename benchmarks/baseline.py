@@ -7,9 +7,10 @@ What is measured
   2. Warehouse, through the CLI as a user runs it, in a throw-away database: `sinkload ingest flux` per product,
      `sinkload ingest regions --default`, `sinkload ingest landcover`, `sinkload build`. Each step is timed;
      their sum is "full ingest + build".
-  3. Baseline, in this process: the unit weights precomputed once (exact overlap of every 1 deg cell with the
-     stored region polygons and the land-cover file's classes, shapely on the sphere's equal-area projection:
-     tests/independent_marts.unit_weights), then per product the files read whole with netCDF4/rasterio,
+  3. Baseline, in this process: the unit weights computed once (exact overlap of every 1 deg cell with the
+     stored region polygons and the land-cover file's classes on the sphere's equal-area projection, where a
+     cell is a rectangle, so polygons are clipped by rectangles; the rule is tests/independent_marts.unit_weights),
+     then per product the files read whole with netCDF4/rasterio,
      converted with vectorised factors, harmonised to 1 deg by separable overlap matrices (one einsum) and
      reduced to unit-month totals with ONE matrix product [member x month, cell] @ [cell, unit].
   4. The baseline's totals are checked equal to marts.sink_monthly (largest difference relative to the
@@ -34,13 +35,14 @@ from pathlib import Path
 
 import numpy as np
 import psycopg
+import shapely
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "benchmarks"))
 sys.path.insert(0, str(ROOT / "tests"))
 from _common import machine_info, sinkload_binary, timed  # noqa: E402
 
-from independent import to_one_degree  # noqa: E402
+from independent import R, to_cea, to_one_degree  # noqa: E402
 from independent_marts import PERIOD, read_fields, unit_weights  # noqa: E402
 from reload_support import cli_env  # noqa: E402
 from sinkload.db.connection import database_url  # noqa: E402
@@ -82,6 +84,27 @@ def run_warehouse(settings: Settings, manifest) -> list[dict]:
 
 # -- the analyst's in-memory pipeline -----------------------------------------------------------------------
 
+def clipped_cell_overlaps(polygons: dict[str, object], lon0: int, lon1: int, lat0: int, lat1: int) -> dict:
+    """Area (m²) of each 1° cell [lat, lon] inside each polygon, as independent.cell_overlaps but fast: a lon/lat
+    cell is a rectangle on the sphere's equal-area projection, so the projected polygon is clipped by rectangles,
+    a row strip first and then the cells of that strip."""
+    xs = R * np.radians(np.arange(lon0, lon1 + 1, dtype=float))
+    ys = R * np.sin(np.radians(np.arange(lat0, lat1 + 1, dtype=float)))
+    result = {}
+    for name, geom in polygons.items():
+        projected = to_cea(geom)
+        areas = np.zeros((len(ys) - 1, len(xs) - 1))
+        for j in range(len(ys) - 1):
+            strip = shapely.clip_by_rect(projected, xs[0], ys[j], xs[-1], ys[j + 1])
+            if strip.is_empty:
+                continue
+            west, _south, east, _north = strip.bounds
+            for i in np.nonzero((xs[1:] > west) & (xs[:-1] < east))[0]:
+                areas[j, i] = shapely.clip_by_rect(strip, xs[i], ys[j], xs[i + 1], ys[j + 1]).area
+        result[name] = areas
+    return result
+
+
 def unit_matrix(weights: dict) -> tuple[list[tuple[str, str]], np.ndarray]:
     """[cell, unit] weights in m² (cells flattened [lat, lon]) and the unit keys in column order."""
     keys = sorted(key for key, w in weights.items() if (w > 0).any())
@@ -116,7 +139,7 @@ def product_totals(members: dict[str, object], box_, units: np.ndarray) -> dict[
 def run_baseline(url: str, manifest) -> tuple[dict, dict]:
     """Unit-month totals {(product, member, scope, unit, (y, m)): Tg C} and the phase timings."""
     with timed() as weights_timer:
-        weights, _national_w, box_ = unit_weights(url, manifest)
+        weights, _national_w, box_ = unit_weights(url, manifest, overlaps=clipped_cell_overlaps)
         keys, units = unit_matrix(weights)
     with timed() as read_timer:
         fields = read_fields(manifest)

@@ -35,9 +35,10 @@ def expected_marts(url: str, manifest) -> dict:
     return compute_marts(read_fields(manifest), weights, national_w, box_)
 
 
-def unit_weights(url: str, manifest) -> tuple[dict, np.ndarray, tuple[int, int, int, int]]:
+def unit_weights(url: str, manifest, overlaps=cell_overlaps) -> tuple[dict, np.ndarray, tuple[int, int, int, int]]:
     """Per (scope, unit): the m² of each 1° cell [lat, lon] that counts in the unit (regions by exact overlap,
-    ecosystems by dominant class inside the nation); the national weights; the 1° box (lon0, lon1, lat0, lat1)."""
+    ecosystems by dominant class inside the nation); the national weights; the 1° box (lon0, lon1, lat0, lat1).
+    `overlaps` measures polygons on the 1° cells (independent.cell_overlaps' signature)."""
     regions = {(scope, name): shapely.from_wkb(bytes(wkb))
                for scope, name, wkb in query(url, "select scope, name, st_asbinary(geom) from raw.region")}
     classes = {code: (cls, is_eco, rank) for code, cls, is_eco, rank in
@@ -46,14 +47,14 @@ def unit_weights(url: str, manifest) -> tuple[dict, np.ndarray, tuple[int, int, 
     minx, miny, maxx, maxy = national.bounds
     lon0, lon1, lat0, lat1 = int(np.floor(minx)), int(np.ceil(maxx)), int(np.floor(miny)), int(np.ceil(maxy))
 
-    unit_areas = cell_overlaps({f"{s}|{n}": g for (s, n), g in regions.items()}, lon0, lon1, lat0, lat1)
+    unit_areas = overlaps({f"{s}|{n}": g for (s, n), g in regions.items()}, lon0, lon1, lat0, lat1)
     national_w = unit_areas["national|China"]
     meta, _fids, wkb, field_data = pyogrio.raw.read(manifest.landcover)
     codes = field_data[list(meta["fields"]).index(manifest.landcover_code_field)]
     class_geoms = defaultdict(list)
     for code, geom in zip(codes, shapely.from_wkb(wkb), strict=True):
         class_geoms[classes[int(code)][0]].append(geom)
-    class_areas = cell_overlaps({c: shapely.union_all(g) for c, g in class_geoms.items()}, lon0, lon1, lat0, lat1)
+    class_areas = overlaps({c: shapely.union_all(g) for c, g in class_geoms.items()}, lon0, lon1, lat0, lat1)
     ranks = {cls: rank for cls, _eco, rank in classes.values()}
     dominant = dominant_classes(class_areas, ranks)
     weights = {("national", "China"): national_w}
