@@ -47,10 +47,10 @@ class AnalystLogin:
 
 def check_name(name: str) -> str:
     """A login name: lowercase letters, digits and _ (max 63), starting with a letter."""
-    if not NAME.match(name):
+    if not NAME.match(name) or name.startswith("pg_"):
         shown = name.encode("unicode_escape").decode("ascii")
         raise SinkloadError(f"analyst name {shown!r}: use lowercase letters, digits and _ (a letter first, "
-                            "at most 63)")
+                            "at most 63, not pg_…)")
     return name
 
 
