@@ -45,8 +45,9 @@ def user_name(uid: int) -> str:
 
 
 def check_parent(path: Path, owner: Owner) -> None:
-    """Refuse a parent directory that someone else could rename our directory out of (writable by others
-    without the sticky bit, or owned by a third user)."""
+    """Refuse a parent directory that someone else could rename our directory out of (world-writable
+    without the sticky bit, or owned by a third user). Group-writable is accepted: with per-user groups
+    (umask 002) a checkout is often group-writable by its owner's own group."""
     parent = path.absolute().parent
     try:
         st = os.stat(parent)
@@ -55,8 +56,9 @@ def check_parent(path: Path, owner: Owner) -> None:
     if st.st_uid not in (0, owner.uid, os.geteuid()):
         raise SinkloadError(f"{parent}: owned by {user_name(st.st_uid)}, who could replace the cluster folder; "
                             "choose another SINKLOAD_CLUSTER_DIR")
-    if st.st_mode & (stat.S_IWGRP | stat.S_IWOTH) and not st.st_mode & stat.S_ISVTX:
-        raise SinkloadError(f"{parent}: writable by others without the sticky bit; choose another SINKLOAD_CLUSTER_DIR")
+    if st.st_mode & stat.S_IWOTH and not st.st_mode & stat.S_ISVTX:
+        raise SinkloadError(f"{parent}: writable by everyone without the sticky bit; choose another "
+                            "SINKLOAD_CLUSTER_DIR")
 
 
 def _open_dir(name: str, shown: Path, dir_fd: int | None) -> int:
