@@ -209,7 +209,7 @@ class Cluster:
         if not (created or exists("pgdata", fd) or not os.listdir(fd)):
             raise SinkloadError(f"{self.directory}: not a sinkload cluster folder (not empty, no pgdata): choose "
                                 "another SINKLOAD_CLUSTER_DIR")
-        write_secret(MARKER, "created by sinkload db up\n", fd, self.owner, self.directory / MARKER)
+        write_secret(MARKER, "created by sinkload db up\n", fd, self.owner, self.directory / MARKER, exist_ok=True)
 
     def _initialised(self, fd: int) -> bool:
         return exists("pgdata", fd) and (self.data_dir / "PG_VERSION").exists()

@@ -119,12 +119,15 @@ def exists(name: str, dir_fd: int) -> bool:
         return False
 
 
-def write_secret(name: str, text: str, dir_fd: int, owner: Owner, shown: Path) -> None:
-    """Create `name` (mode 0600, owned by `owner`) holding `text`; an existing file or symlink is refused."""
+def write_secret(name: str, text: str, dir_fd: int, owner: Owner, shown: Path, exist_ok: bool = False) -> None:
+    """Create `name` (mode 0600, owned by `owner`) holding `text`; an existing file or symlink is refused
+    (or, with `exist_ok`, left as it is)."""
     try:
         fd = os.open(name, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOEXEC, 0o600,
                      dir_fd=dir_fd)
     except FileExistsError:
+        if exist_ok:
+            return
         raise SinkloadError(f"{shown}: already exists; sinkload writes only files it creates") from None
     with os.fdopen(fd, "w", encoding="utf-8") as out:
         if os.fstat(fd).st_uid != owner.uid:
