@@ -62,7 +62,7 @@ def upgrade() -> None:
 def downgrade() -> None:
     roles = migration_roles()
     op.execute("drop schema if exists raw cascade")
-    for role in roles.all():
+    for role in (roles.loader, roles.transformer, roles.analyst):  # the roles of this revision only
         op.execute(f"drop owned by {role} cascade")
     op.execute(f"""
         do $$

@@ -288,8 +288,8 @@ def ingest_new(settings: Settings, url: str, files: list[InboxFile], known: set[
 
 
 def _reload_locked(settings: Settings, url: str, inbox: Path, catalog_path: Path | None) -> ReloadSummary:
-    loader = Roles(settings.role_prefix).loader
-    with connect(url, role=loader, autocommit=True) as conn:
+    # The run log is written as the reloader (migration 0005): the loader may not rewrite what this trusts.
+    with connect(url, role=Roles(settings.role_prefix).reloader, autocommit=True) as conn:
         run_id = start_run(conn, inbox)
         summary = ReloadSummary(run_id)
         try:

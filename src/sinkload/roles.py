@@ -1,4 +1,4 @@
-"""The three database roles of the warehouse, named from one prefix so that databases can share a cluster."""
+"""The database roles of the warehouse, named from one prefix so that databases can share a cluster."""
 
 from __future__ import annotations
 
@@ -31,5 +31,11 @@ class Roles:
         """Reads `marts`, nothing else."""
         return f"{self.prefix}_analyst"
 
-    def all(self) -> tuple[str, str, str]:
-        return (self.loader, self.transformer, self.analyst)
+    @property
+    def reloader(self) -> str:
+        """Writes the run log `raw.reload_run` and reads raw (the reload's bookkeeping); the loader may not
+        write the log that the reload trusts (migration 0005)."""
+        return f"{self.prefix}_reloader"
+
+    def all(self) -> tuple[str, ...]:
+        return (self.loader, self.transformer, self.analyst, self.reloader)

@@ -7,6 +7,8 @@ import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from sinkload.errors import SinkloadError
+
 PACKAGE_DIR = Path(__file__).resolve().parent
 
 
@@ -35,6 +37,10 @@ class Settings:
     catalog_path: Path | None = None
     role_prefix: str = "sinkload"
     pg_bindir: Path | None = None
+    # The embedded cluster's opt-in TCP listener on 127.0.0.1 (None: keep what `db up` configured).
+    db_port: int | None = None
+    # Refuse a placeholder or short password in the database URL (compose sets it).
+    strict_passwords: bool = False
     extra: dict = field(default_factory=dict)
 
     @property
@@ -73,4 +79,15 @@ class Settings:
             catalog_path=Path(env["SINKLOAD_CATALOG"]) if env.get("SINKLOAD_CATALOG") else None,
             role_prefix=env.get("SINKLOAD_ROLE_PREFIX", "sinkload"),
             pg_bindir=Path(env["SINKLOAD_PG_BINDIR"]) if env.get("SINKLOAD_PG_BINDIR") else None,
+            db_port=_port(env.get("SINKLOAD_DB_PORT")),
+            strict_passwords=env.get("SINKLOAD_STRICT_PASSWORDS", "").lower() in ("1", "true", "yes", "on"),
         )
+
+
+def _port(value: str | None) -> int | None:
+    """SINKLOAD_DB_PORT: the embedded cluster's TCP port on 127.0.0.1 (0 = none, unset = as configured)."""
+    if value is None or not value.strip():
+        return None
+    if not value.strip().isdigit():
+        raise SinkloadError(f"SINKLOAD_DB_PORT={value!r}: not a port number")
+    return int(value)

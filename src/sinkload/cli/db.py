@@ -21,14 +21,21 @@ def _external_note() -> bool:
 
 
 @db_app.command("up")
-def db_up() -> None:
+def db_up(
+    port: int | None = typer.Option(
+        None, "--port", help="Also listen on 127.0.0.1:PORT (for tools running as another OS user); 0 closes "
+        "it again. Default: SINKLOAD_DB_PORT, else as configured before (socket only at first)."),
+) -> None:
     """Initialise (first time) and start the embedded cluster; create the database and PostGIS."""
     if _external_note():
         return
-    cluster = embedded_cluster(settings())
-    started = cluster.up()
+    s = settings()
+    cluster = embedded_cluster(s)
+    started = cluster.up(port if port is not None else s.db_port)
     typer.echo(f"{'started' if started else 'already running'}: {cluster.data_dir}")
-    typer.echo(cluster.url())
+    typer.echo(redact(cluster.url()))
+    if cluster.tcp_port:
+        typer.echo(f"also listening on 127.0.0.1:{cluster.tcp_port} (password authentication)")
 
 
 @db_app.command("down")
@@ -47,17 +54,25 @@ def db_status() -> None:
         return
     cluster = embedded_cluster(settings())
     if cluster.running():
-        typer.echo(f"running: {cluster.data_dir} (socket {cluster.socket_dir}, port {cluster.port})")
+        tcp = f", TCP 127.0.0.1:{cluster.tcp_port}" if cluster.tcp_port else ""
+        typer.echo(f"running: {cluster.data_dir} (socket {cluster.socket_dir}, port {cluster.port}{tcp})")
     else:
         typer.echo(f"not running: {cluster.data_dir}")
         raise typer.Exit(3)
 
 
 @db_app.command("url")
-def db_url() -> None:
-    """Print the database URL (password redacted) that every command uses."""
+def db_url(
+    show_password: bool = typer.Option(False, "--show-password",
+                                       help="Print the URL with the password (for a script; keep it out of logs)."),
+) -> None:
+    """Print the database URL that every command uses (password shown as ***)."""
     s = settings()
-    typer.echo(redact(s.database_url) if s.database_url else embedded_cluster(s).url())
+    url = s.database_url or embedded_cluster(s).url()
+    typer.echo(url if show_password else redact(url))
+    if not show_password and not s.database_url:
+        typer.echo(f"the password is in {embedded_cluster(s).password_file} (mode 0600); "
+                   "`sinkload db url --show-password` prints the whole URL", err=True)
 
 
 @app.command("migrate")

@@ -11,6 +11,7 @@ from psycopg import sql
 
 from sinkload.db.cluster import Cluster
 from sinkload.errors import SinkloadError
+from sinkload.passwords import check_url_password
 from sinkload.settings import Settings
 
 
@@ -20,12 +21,15 @@ def embedded_cluster(settings: Settings) -> Cluster:
 
 
 def database_url(settings: Settings, start: bool = True) -> str:
-    """The libpq URL of the warehouse database; starts the embedded cluster when none is configured."""
+    """The libpq URL of the warehouse database; starts the embedded cluster when none is configured (its URL
+    carries the superuser's generated password: show it only through redact())."""
     if settings.database_url:
+        if settings.strict_passwords:
+            check_url_password(settings.database_url, "SINKLOAD_DATABASE_URL")
         return settings.database_url
     cluster = embedded_cluster(settings)
     if start:
-        cluster.up()
+        cluster.up(settings.db_port)
     elif not cluster.running():
         raise SinkloadError(f"{cluster.data_dir}: the embedded database is not running (run `sinkload db up`)")
     return cluster.url()
