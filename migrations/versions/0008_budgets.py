@@ -69,4 +69,5 @@ def upgrade() -> None:
 def downgrade() -> None:
     for table in ("budget_grid", "budget_value", "budget_file"):
         op.execute(f"drop table if exists raw.{table} cascade")
-    op.execute("alter table raw.product drop column if exists comparison_family")
+    # cascade: dbt's views read the column (as the other downgrades drop tables with their dependants).
+    op.execute("alter table raw.product drop column if exists comparison_family cascade")
