@@ -24,7 +24,8 @@ from sinkload.roles import Roles
 
 DBT_SCHEMAS = ("staging", "intermediate", "marts")
 RAW_TABLES = ("product", "member", "grid", "load_batch", "flux_tile", "region_layer", "region",
-              "landcover_layer", "landcover_class", "landcover", "reload_run")
+              "landcover_layer", "landcover_class", "landcover", "reload_run", "budget_file", "budget_value",
+              "budget_grid")
 DENIED = (errors.InsufficientPrivilege,)
 
 
