@@ -4,7 +4,6 @@ products and their comparison, and bad budget files refused with nothing changed
 
 from __future__ import annotations
 
-import calendar
 import datetime
 import hashlib
 from pathlib import Path
@@ -300,6 +299,11 @@ def test_lineage_follows_a_replaced_file(world):
     lineage_check(settings, {k: sha256(p) for k, p in files.items()})
     stale = rows(settings, "select count(*) as n from marts.sink_lineage where sha256 = %s", [old])[0]["n"]
     assert stale == 0
+    # The reload's partial build recorded what built it too.
+    info = rows(settings, "select * from marts.build_info")[0]
+    assert info["started_at"] is not None and info["sinkload_version"] and info["dbt_vars"]["national_iso3"] == ISO3
+    lineage_total = rows(settings, "select count(*) as n from marts.sink_lineage")[0]["n"]
+    assert info["view_row_counts"]["sink_lineage"] == lineage_total
 
 
 BAD_CASES = {
@@ -344,6 +348,19 @@ def test_bad_budget_grid_refused_and_nothing_changes(world, tmp_path):
     assert result.returncode != 0 and grid.name in result.stderr and "LNLG_NBE" in result.stderr
 
 
-def test_calendar_sanity_of_the_independent_computation():
-    # The independent annual totals weight each month by its days (a leap year's February has 29).
-    assert calendar.monthrange(2016, 2)[1] == 29
+def test_a_new_budget_file_replaces_the_previous_set(world, tmp_path):
+    """A CSV without preamble and without a grid replaces both stored files (run last: it restores them)."""
+    settings = world["settings"]
+    bare = write_budget_csv(tmp_path / "copy_without_preamble.csv", preamble=False, codes=(ISO3, "DEF"))
+    ok(run_cli(settings, "ingest", "budgets", bare))
+    try:
+        files = rows(settings, "select kind, file_name, sha256 from raw.budget_file")
+        assert [(f["kind"], f["file_name"], f["sha256"]) for f in files] == [("countries", bare.name, sha256(bare))]
+        codes = {r["code"] for r in rows(settings, "select distinct code from raw.budget_value")}
+        assert codes == {ISO3, "DEF"}
+        assert rows(settings, "select count(*) as n from raw.budget_grid")[0]["n"] == 0
+        nbe = rows(settings, "select value from raw.budget_value where code = %s and year = 2017 and "
+                             "experiment = 'LNLG' and quantity = 'NBE'", [ISO3])[0]["value"]
+        assert nbe == pytest.approx(budget_nbe("LNLG", 2017))
+    finally:
+        ok(run_cli(settings, "ingest", "budgets", world["csv"], "--grid", world["grid"]))

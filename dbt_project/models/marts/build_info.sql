@@ -30,7 +30,8 @@ final as (
             'ensemble_spread', (select count(*) from {{ ref('ensemble_spread') }}),
             'products', (select count(*) from {{ ref('products') }}),
             'product_comparison', (select count(*) from {{ ref('product_comparison') }}),
-            'budget_comparison', (select count(*) from {{ ref('budget_comparison') }})
+            'budget_comparison', (select count(*) from {{ ref('budget_comparison') }}),
+            'sink_lineage', (select count(*) from {{ ref('sink_lineage') }})
         ) as view_row_counts
     from published
     left join metadata on published.build_id = metadata.build_id
