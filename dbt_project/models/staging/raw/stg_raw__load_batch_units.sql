@@ -14,7 +14,6 @@ with source as (
 renamed as (
     select
         batch_id,
-        file_path,
         {% if has_parsed_unit %}parsed_unit::text{% else %}null::text{% endif %} as parsed_unit
     from source
 )
