@@ -345,7 +345,9 @@ def test_bad_budget_grid_refused_and_nothing_changes(world, tmp_path):
     result = run_cli(settings, "ingest", "budgets", world["csv"], "--grid", grid)
     with psycopg.connect(settings.database_url) as conn:
         assert database_fingerprint(conn) == before
-    assert result.returncode != 0 and grid.name in result.stderr and "LNLG_NBE" in result.stderr
+    message = result.stderr.strip()
+    assert result.returncode != 0 and len(message.splitlines()) == 1, message
+    assert grid.name in message and "LNLG_NBE" in message
 
 
 def test_a_new_budget_file_replaces_the_previous_set(world, tmp_path):
