@@ -29,6 +29,7 @@ class Product:
     experiment: str | None = None
     is_ensemble: bool = False
     description: str | None = None
+    comparison_family: str | None = None
     first_month: tuple[int, int] | None = None
     n_months: int | None = None
     resolution: tuple[float, float] | None = None
@@ -118,6 +119,7 @@ def _product(path: Path, name: str, entry: object) -> Product:
             variable=entry.get("variable"), units_default=entry.get("units_default"),
             release=entry.get("release"), experiment=entry.get("experiment"),
             is_ensemble=bool(entry.get("is_ensemble", False)), description=entry.get("description"),
+            comparison_family=entry.get("comparison_family"),
             first_month=_year_month(time.get("first_month")), n_months=time.get("n_months"),
             resolution=tuple(float(v) for v in entry["resolution"]) if entry.get("resolution") else None,
             file_pattern=re.compile(entry["file_pattern"]) if entry.get("file_pattern") else None,

@@ -35,11 +35,26 @@ def dbt_executable() -> str:
     return str(beside) if beside.exists() else "dbt"
 
 
+def build_identity(settings: Settings) -> dict[str, str]:
+    """What builds the marts, for marts.build_info: the package version and, in a git checkout, the commit."""
+    from sinkload import __version__
+
+    identity = {"sinkload_version": __version__}
+    try:
+        commit = subprocess.run(["git", "-C", str(settings.project_root), "rev-parse", "HEAD"], capture_output=True,
+                                text=True, check=False, timeout=10).stdout.strip()
+    except (OSError, subprocess.SubprocessError):
+        commit = ""
+    if len(commit) == 40:
+        identity["git_commit"] = commit
+    return identity
+
+
 def run_dbt(settings: Settings, url: str, args: list[str], dbt_vars: dict | None = None,
             quiet: bool = False) -> subprocess.CompletedProcess:
     """Run `dbt <args>` in the project; raise a one-line SinkloadError when it fails."""
     roles = Roles(settings.role_prefix)
-    variables = {"analyst_role": roles.analyst, **(dbt_vars or {})}
+    variables = {"analyst_role": roles.analyst, **build_identity(settings), **(dbt_vars or {})}
     env = {**os.environ, **dbt_environment(url, roles.transformer), "DBT_SEND_ANONYMOUS_USAGE_STATS": "false"}
     target_dir = settings.dbt_project_dir / "target"
     argv = [dbt_executable(), *args, "--project-dir", str(settings.dbt_project_dir),

@@ -14,7 +14,8 @@ from sinkload.db import migrate as migrations
 from sinkload.roles import Roles
 
 RAW_TABLES = {"product", "member", "grid", "load_batch", "flux_tile", "region_layer", "region",
-              "landcover_layer", "landcover_class", "landcover", "reload_run"}
+              "landcover_layer", "landcover_class", "landcover", "reload_run",
+              "budget_file", "budget_value", "budget_grid"}
 
 
 @pytest.fixture()

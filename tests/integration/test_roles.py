@@ -24,7 +24,8 @@ from sinkload.roles import Roles
 
 DBT_SCHEMAS = ("staging", "intermediate", "marts")
 RAW_TABLES = ("product", "member", "grid", "load_batch", "flux_tile", "region_layer", "region",
-              "landcover_layer", "landcover_class", "landcover", "reload_run")
+              "landcover_layer", "landcover_class", "landcover", "reload_run", "budget_file", "budget_value",
+              "budget_grid")
 DENIED = (errors.InsufficientPrivilege,)
 
 
@@ -154,7 +155,8 @@ def test_analyst_reads_every_dbt_built_mart(as_role, roles, conn, run_cli):
     views = [row[0] for row in conn.execute(
         "select table_name from information_schema.views where table_schema = 'marts' and table_name not like 'probe_%'")]
     assert set(views) == {"sink_cell_mean", "sink_monthly", "sink_annual", "sink_summary", "sink_zonal_monthly",
-                          "ensemble_spread"}
+                          "ensemble_spread", "build_info", "sink_lineage", "products", "product_comparison",
+                          "budget_comparison"}
     with as_role(roles.analyst) as analyst:
         for view in views:
             analyst.execute(_q("select * from marts.{} limit 1", view))

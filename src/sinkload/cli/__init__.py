@@ -9,6 +9,7 @@ import typer
 # Importing a command module registers its commands on `app` / `ingest_app`.
 from sinkload.cli import analyst as _analyst  # noqa: F401
 from sinkload.cli import db as _db  # noqa: F401
+from sinkload.cli import ingest_budgets as _ingest_budgets  # noqa: F401
 from sinkload.cli import ingest_flux as _ingest_flux  # noqa: F401
 from sinkload.cli import ingest_geography as _ingest_geography  # noqa: F401
 from sinkload.cli import pipeline as _pipeline  # noqa: F401

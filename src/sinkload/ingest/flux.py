@@ -107,10 +107,11 @@ def check_grid(source: FluxSource, product: Product) -> None:
 
 def ensure_product(conn: psycopg.Connection, product: Product) -> int:
     row = conn.execute(
-        "insert into raw.product (name, family, kind, release, experiment, is_ensemble, description) "
-        "values (%s, %s, %s, %s, %s, %s, %s) on conflict (name) do nothing returning product_id",
+        "insert into raw.product (name, family, kind, release, experiment, is_ensemble, description, "
+        "comparison_family) "
+        "values (%s, %s, %s, %s, %s, %s, %s, %s) on conflict (name) do nothing returning product_id",
         [product.name, product.family, product.kind, product.release, product.experiment, product.is_ensemble,
-         product.description]).fetchone()
+         product.description, product.comparison_family]).fetchone()
     return row[0] if row else conn.execute("select product_id from raw.product where name = %s",
                                            [product.name]).fetchone()[0]
 
