@@ -17,12 +17,15 @@ from sinkload.cli.app import ingest_app, settings
 from sinkload.db.connection import database_url
 from sinkload.errors import SinkloadError
 
+PIPE_WIDTH = 1000
+
 
 class Rendered:
     """Renders summaries to text (inside the load's transaction) and prints them after the commit."""
 
     def __init__(self) -> None:
-        self.console = Console(highlight=False, soft_wrap=False)
+        # Not a terminal (cron, a pipe): wide enough that no name is wrapped or cut.
+        self.console = Console(highlight=False, soft_wrap=False, width=None if sys.stdout.isatty() else PIPE_WIDTH)
         self.text = ""
 
     def __call__(self, summary: object) -> None:
