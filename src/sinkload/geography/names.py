@@ -9,21 +9,21 @@ from collections.abc import Iterable
 
 import numpy as np
 
-from sinkload.errors import SinkloadError, file_error
+from sinkload.errors import file_error
 
 NATIONAL = "national"
 RESERVED_LAYER_NAMES = ("ecosystem",)  # the marts' scope of the ecosystem units
 _LAYER_NAME = re.compile(r"[a-z][a-z0-9_]{0,62}")
 
 
-def check_layer_name(name: str) -> str:
+def check_layer_name(source: object, name: str) -> str:
     """A layer (scope) name: lowercase letters, digits and underscores, starting with a letter, at most 63
-    characters, not a reserved scope."""
+    characters, not a reserved scope. `source` (the file) starts the error message."""
     if not _LAYER_NAME.fullmatch(name or ""):
-        raise SinkloadError(f"layer name {name!r}: use lowercase letters, digits and underscores, starting with a "
-                            "letter (at most 63 characters)")
+        raise file_error(source, f"layer name {name!r}: use lowercase letters, digits and underscores, starting "
+                                 "with a letter (at most 63 characters)")
     if name in RESERVED_LAYER_NAMES:
-        raise SinkloadError(f"layer name {name!r} is reserved for the ecosystem units of the marts")
+        raise file_error(source, f"layer name {name!r} is reserved for the ecosystem units of the marts")
     return name
 
 

@@ -14,7 +14,7 @@ import shapely
 import yaml
 
 from sinkload.db.connection import connect
-from sinkload.errors import SinkloadError, file_error
+from sinkload.errors import file_error
 from sinkload.geography import checks
 from sinkload.geography.layers import Layer, LayerSummary, Unit, summarise
 from sinkload.geography.names import NATIONAL, check_layer_name, check_unique, integer_value, unit_name
@@ -33,28 +33,28 @@ def sha256_of(path: Path) -> str:
     return hashlib.sha256(Path(path).read_bytes()).hexdigest()
 
 
-def layer_iso3(layer: str, iso3: str | None) -> str | None:
+def layer_iso3(source: object, layer: str, iso3: str | None) -> str | None:
     """The ISO code stored with a layer: the national layer's (default CHN, `none` for no code); others none."""
     if layer != NATIONAL:
         if iso3 is not None:
-            raise SinkloadError(f"ingest regions: --iso3 is for the national layer only (layer {layer!r})")
+            raise file_error(source, f"--iso3 is for the national layer only (layer {layer!r})")
         return None
     if iso3 is None:
         return DEFAULT_ISO3
     if iso3.lower() == NO_ISO3:
         return None
     if not re.fullmatch(r"[A-Za-z]{3}", iso3):
-        raise SinkloadError(f"ingest regions: --iso3 {iso3!r} is not an ISO 3166-1 alpha-3 code (or 'none')")
+        raise file_error(source, f"--iso3 {iso3!r} is not an ISO 3166-1 alpha-3 code (or 'none')")
     return iso3.upper()
 
 
 def read_layer(file: Path, layer: str, name_field: str, *, rank_field: str | None = None,
                tiles_national: bool = False, iso3: str | None = None) -> tuple[Layer, list[Repair]]:
     """A layer from a vector file: one unit per feature, named by `name_field`, ordered by `rank_field`."""
-    check_layer_name(layer)
-    iso = layer_iso3(layer, iso3)
+    check_layer_name(file, layer)
+    iso = layer_iso3(file, layer, iso3)
     if layer == NATIONAL and tiles_national:
-        raise SinkloadError("ingest regions: the national layer is the reference; --tiles-national is for the others")
+        raise file_error(file, "the national layer is the reference; --tiles-national is for the other layers")
     features = read_features(file, name_field, (rank_field,) if rank_field else ())
     names = [unit_name(file, value, name_field) for value in features.values]
     check_unique(file, names)
