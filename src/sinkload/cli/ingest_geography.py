@@ -31,7 +31,12 @@ class Rendered:
     def __call__(self, summary: object) -> None:
         with self.console.capture() as capture:
             for summary_item in summary if isinstance(summary, list) else [summary]:
-                self.console.print(_renderable(summary_item))
+                heading, table, findings = _renderable(summary_item)
+                # heading and findings on lines of their own: a title or caption would wrap to the table's width
+                self.console.print(heading)
+                self.console.print(table)
+                for line in findings:
+                    self.console.print(Text(f"  {line}"))
         self.text = capture.get()
 
     def print(self) -> None:
@@ -39,7 +44,7 @@ class Rendered:
         sys.stdout.flush()
 
 
-def _renderable(summary: object) -> Table:
+def _renderable(summary: object) -> tuple[Text, Table, list[str]]:
     from sinkload.geography.landcover import LandcoverSummary
 
     if isinstance(summary, LandcoverSummary):
@@ -47,32 +52,30 @@ def _renderable(summary: object) -> Table:
     return layer_table(summary)
 
 
-def layer_table(summary) -> Table:
-    """A layer's units (rank, name, English name, km², polygons, vertices) and its findings as the caption."""
-    title = Text(f"layer {summary.layer} from {summary.source}"
+def layer_table(summary) -> tuple[Text, Table, list[str]]:
+    """A heading, the layer's units (rank, name, English name, km², polygons, vertices) and its findings."""
+    heading = Text(f"layer {summary.layer} from {summary.source}"
                  + (" (tiles the national layer)" if summary.tiles_national else "")
                  + (f", iso3 {summary.iso3}" if summary.iso3 else ""))
-    table = Table(title=title, caption=Text("\n".join(summary.findings)) if summary.findings else None,
-                  caption_justify="left")
+    table = Table()
     for column, justify in (("rank", "right"), ("unit", "left"), ("name_en", "left"), ("km²", "right"),
                             ("polygons", "right"), ("vertices", "right")):
         table.add_column(column, justify=justify, overflow="fold")
     for unit in summary.units:
         table.add_row(Text("" if unit.rank is None else str(unit.rank)), Text(unit.name), Text(unit.name_en or ""),
                       Text(f"{unit.area_km2:,.0f}"), Text(str(unit.polygons)), Text(f"{unit.vertices:,}"))
-    return table
+    return heading, table, summary.findings
 
 
-def landcover_table(summary) -> Table:
-    caption = "\n".join(f"repaired feature {r.label!r}: area changed by {r.changed_km2:,.3f} km² "
-                        f"({r.changed_pct:.3g} %)" for r in summary.repairs)
-    table = Table(title=Text(f"land cover from {summary.file_name}"), caption=Text(caption) if caption else None,
-                  caption_justify="left")
+def landcover_table(summary) -> tuple[Text, Table, list[str]]:
+    repairs = [f"repaired feature {r.label!r}: area changed by {r.changed_km2:,.3f} km² ({r.changed_pct:.3g} %)"
+               for r in summary.repairs]
+    table = Table()
     for column in ("code", "group", "class", "polygons", "km²"):
         table.add_column(column, overflow="fold")
     for code, group, cls, polygons, km2 in summary.rows:
         table.add_row(Text(str(code)), Text(group), Text(cls), Text(str(polygons)), Text(f"{km2:,.0f}"))
-    return table
+    return Text(f"land cover from {summary.file_name}"), table, repairs
 
 
 @ingest_app.command("regions")
