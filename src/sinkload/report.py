@@ -1,9 +1,10 @@
 """`sinkload report`: the study's tables and figures, read from the marts (as the analyst role).
 
-Units are ordered by the rank their layer gives (when the marts carry a `unit_rank`), then by name: no unit
-name is written here. The maps draw the stored national and division (or province) outlines, read from
-raw.region as the transformer role (read-only on raw), simplified to OUTLINE_SIMPLIFY_DEG; without access to
-them the maps are drawn without outlines."""
+Units are ordered by the rank their layer gives, then by name: no unit name is written here. The layers'
+ranks, English names (figure labels: the Chinese names of the default provinces have no glyphs in the default
+fonts) and outlines (simplified to OUTLINE_SIMPLIFY_DEG, drawn on the maps) are read from raw.region as the
+transformer role (read-only on raw); without access to them, units are ordered by name, labelled by name and
+the maps have no outlines."""
 
 from __future__ import annotations
 
@@ -41,8 +42,17 @@ class MartData:
     monthly: list[tuple]
     cells: list[tuple]
     zonal: list[tuple]
-    ranks: dict[tuple[str, str], int] = field(default_factory=dict)  # (scope, unit) -> rank, when the marts have it
+    ranks: dict[tuple[str, str], int] = field(default_factory=dict)  # (scope, unit) -> rank in its layer
+    names_en: dict[tuple[str, str], str] = field(default_factory=dict)  # (scope, unit) -> English name
     outlines: dict[str, list] = field(default_factory=dict)  # scope -> [lon/lat rings] of its units
+
+
+def unit_label(data: MartData, scope: str, unit: str, *, figure: bool = False) -> str:
+    """A unit as shown: its name, with its English name when it differs (figures: the English name only)."""
+    name_en = data.names_en.get((scope, unit))
+    if figure:
+        return name_en or unit
+    return f"{unit} ({name_en})" if name_en and name_en != unit else unit
 
 
 def unit_order(data: MartData, scope: str, units: set[str]) -> list[str]:
@@ -67,7 +77,6 @@ def read_marts(settings: Settings, url: str) -> MartData:
         def rows(query: str) -> list[tuple]:
             return conn.execute(query).fetchall()
 
-        ranks = _unit_ranks(conn)
         data = MartData(
             summary=rows("select product, member, scope, unit, n_years, mean_pgc_yr, interannual_sd_pgc_yr, "
                          "share_pct from marts.sink_summary order by product, member, scope, unit"),
@@ -77,40 +86,32 @@ def read_marts(settings: Settings, url: str) -> MartData:
                          "where scope = 'national' order by product, member, month"),
             cells=rows("select product, member, lon, lat, sink_gc_m2_yr from marts.sink_cell_mean"),
             zonal=rows("select product, member, lat, month, sink_gc_m2_day from marts.sink_zonal_monthly"),
-            ranks=ranks,
         )
-    return replace(data, outlines=read_outlines(settings, url))
+    return with_layers(data, settings, url)
 
 
-def _unit_ranks(conn) -> dict[tuple[str, str], int]:
-    """(scope, unit) -> rank from marts.sink_summary's `unit_rank`, when the marts carry one."""
-    has_rank = conn.execute("select 1 from information_schema.columns where table_schema = 'marts' "
-                            "and table_name = 'sink_summary' and column_name = 'unit_rank'").fetchone()
-    if not has_rank:
-        return {}
-    return {(scope, unit): rank for scope, unit, rank in conn.execute(
-        "select distinct scope, unit, unit_rank from marts.sink_summary where unit_rank is not null")}
-
-
-def read_outlines(settings: Settings, url: str) -> dict[str, list]:
-    """Per stored layer, the exterior and interior rings (lon/lat arrays) of its units, simplified; empty when
-    the transformer cannot read raw.region."""
+def with_layers(data: MartData, settings: Settings, url: str) -> MartData:
+    """`data` with the stored layers' ranks, English names and outlines (rings as lon/lat arrays, simplified);
+    unchanged when the transformer cannot read raw.region."""
     import psycopg
     import shapely
 
     try:
         with connect(url, role=Roles(settings.role_prefix).transformer) as conn:
-            rows = conn.execute("select scope, st_asbinary(st_simplifypreservetopology(geom, %s)) from raw.region",
+            rows = conn.execute("select scope, name, rank, name_en, "
+                                "st_asbinary(st_simplifypreservetopology(geom, %s)) from raw.region",
                                 [OUTLINE_SIMPLIFY_DEG]).fetchall()
     except psycopg.Error:
-        return {}
+        return data
     outlines: dict[str, list] = defaultdict(list)
-    for scope, wkb in rows:
+    for scope, _name, _rank, _name_en, wkb in rows:
         geom = shapely.from_wkb(bytes(wkb))
         for polygon in getattr(geom, "geoms", [geom]):
             for ring in (polygon.exterior, *polygon.interiors):
                 outlines[scope].append(np.asarray(ring.coords))
-    return dict(outlines)
+    return replace(data, outlines=dict(outlines),
+                   ranks={(scope, name): rank for scope, name, rank, _e, _g in rows if rank is not None},
+                   names_en={(scope, name): name_en for scope, name, _r, name_en, _g in rows if name_en})
 
 
 def headline_member(members: set[str]) -> str:
@@ -140,7 +141,7 @@ def summary_table(data: MartData, scope: str, heads: dict[str, str]) -> Table:
              if s == scope and heads.get(p) == m}
     units = unit_order(data, scope, {u for _p, u in cells})
     for unit in units:
-        row = [Text(unit)]
+        row = [Text(unit_label(data, scope, unit))]
         for product in products:
             mean, sd, share = cells.get((product, unit), (None, None, None))
             text = f"{_fmt(mean)} ± {_fmt(sd)}" if mean is not None else "—"
@@ -270,7 +271,7 @@ def figure_units(data: MartData, heads: dict[str, str], scope: str, out: Path, n
             if s == scope and heads[p] == m}
     units = unit_order(data, scope, {u for _p, u in rows})
     horizontal = len(units) > MANY_UNITS
-    size = (9, 0.32 * len(units) * max(len(products), 1) ** 0.5 + 2) if horizontal else (2.2 * len(units) + 2, 4.5)
+    size = (9, 0.2 * len(units) * max(len(products), 1) ** 0.5 + 2) if horizontal else (2.2 * len(units) + 2, 4.5)
     fig, ax = plt.subplots(figsize=size)
     width = 0.8 / max(len(products), 1)
     for k, product in enumerate(products):
@@ -286,13 +287,14 @@ def figure_units(data: MartData, heads: dict[str, str], scope: str, out: Path, n
                 if share is not None and mean is not None:
                     ax.annotate(f"{share:.0f}%", (xi, mean), ha="center", va="bottom", fontsize=7)
     ticks = np.arange(len(units)) + width * (len(products) - 1) / 2
+    labels = [unit_label(data, scope, u, figure=True) for u in units]
     if horizontal:
-        ax.set_yticks(ticks, units, fontsize=7)
+        ax.set_yticks(ticks, labels, fontsize=7)
         ax.invert_yaxis()
         ax.axvline(0, color="grey", lw=0.5)
         ax.set_xlabel("Pg C yr⁻¹")
     else:
-        ax.set_xticks(ticks, units)
+        ax.set_xticks(ticks, labels)
         ax.axhline(0, color="grey", lw=0.5)
         ax.set_ylabel("Pg C yr⁻¹")
     ax.set_title(f"Mean annual sink per {scope} unit ± interannual SD"
