@@ -77,17 +77,17 @@ def ingest_region_file(settings: Settings, url: str, file: Path, layer: str, nam
                                  iso3=iso3)
     repaired = [f"repaired feature {r.label!r}: area changed by {r.changed_km2:,.3f} km² ({r.changed_pct:.3g} %)"
                 for r in repairs]
-    return store_checked(settings, url, [loaded], str(file), before_commit, repaired)[0]
+    return store_checked(settings, url, [loaded], str(file), before_commit, {layer: repaired})[0]
 
 
 def store_checked(settings: Settings, url: str, layers: list[Layer], source: str,
-                  before_commit: BeforeCommit | None = None, notes: list[str] | None = None) -> list[LayerSummary]:
-    """Check `layers` against each other, the stored layers and the data, then replace them, in one transaction."""
+                  before_commit: BeforeCommit | None = None,
+                  notes: dict[str, list[str]] | None = None) -> list[LayerSummary]:
+    """Check `layers` against each other, the stored layers and the data, then replace them, in one transaction;
+    `notes` (per layer name) are added to the summaries' findings."""
     with connect(url, role=Roles(settings.role_prefix).loader, autocommit=True) as conn, conn.transaction():
-        summaries = [summarise(layer, source, findings)
+        summaries = [summarise(layer, source, findings + (notes or {}).get(layer.name, []))
                      for layer, findings in zip(layers, _check_all(conn, layers, source), strict=True)]
-        if notes:
-            summaries[0].findings.extend(notes)
         for layer in layers:
             _store(conn, layer)
         if before_commit is not None:
