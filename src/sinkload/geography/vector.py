@@ -1,8 +1,12 @@
-"""Reading vector layers (GeoJSON, Shapefile, GeoPackage, ...) into valid shapely geometries in EPSG:4326."""
+"""Reading vector layers (GeoJSON, Shapefile, GeoPackage, ...) into valid shapely geometries in EPSG:4326.
+
+Invalid (e.g. self-intersecting) polygons are repaired with make_valid; each repair is reported with the
+area it changed on the sphere, and refused when that exceeds REPAIR_TOLERANCE of the repaired area."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import json
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -12,26 +16,42 @@ import shapely
 from pyogrio.errors import DataSourceError
 
 from sinkload.errors import file_error
+from sinkload.geography.sphere import area_km2
+
+REPAIR_TOLERANCE = 0.01  # share of a feature's repaired area a repair may change
+GEOJSON_SUFFIXES = (".geojson", ".json")
+
+
+@dataclass(frozen=True)
+class Repair:
+    """A feature whose geometry was invalid and repaired: the area the repair changed, km² and %."""
+    label: str
+    changed_km2: float
+    changed_pct: float
 
 
 @dataclass(frozen=True)
 class Features:
-    values: list[object]  # the attribute of each feature
+    values: list[object]  # the attribute of each feature, as the file has it
     geometries: list[shapely.Geometry]  # valid (Multi)Polygons, EPSG:4326
     source_crs: str
+    repairs: list[Repair] = field(default_factory=list)
+    fields: dict[str, list[object]] = field(default_factory=dict)  # further attributes asked for
 
 
-def read_features(path: Path, field: str) -> Features:
-    """Features with `field`, reprojected to EPSG:4326, repaired with make_valid; polygons only."""
-    if not Path(path).exists():
+def read_features(path: Path, field_name: str, extra_fields: tuple[str, ...] = ()) -> Features:
+    """Features with `field_name` (and `extra_fields`), reprojected to EPSG:4326, repaired; polygons only."""
+    path = Path(path)
+    if not path.exists():
         raise file_error(path, "file not found")
     try:
         meta, _fids, wkb, field_data = pyogrio.raw.read(path)
     except (DataSourceError, OSError, ValueError) as exc:
         raise file_error(path, f"not a readable vector file ({str(exc).splitlines()[0]})") from None
     fields = list(meta["fields"])
-    if field not in fields:
-        raise file_error(path, f"no field {field!r} (fields: {', '.join(fields) or 'none'})")
+    for name in (field_name, *extra_fields):
+        if name not in fields:
+            raise file_error(path, f"no field {name!r} (fields: {', '.join(fields) or 'none'})")
     if not meta.get("crs"):
         raise file_error(path, "unknown CRS (the file declares none)")
     try:
@@ -42,14 +62,36 @@ def read_features(path: Path, field: str) -> Features:
     if crs.to_epsg() != 4326:
         transformer = pyproj.Transformer.from_crs(crs, "EPSG:4326", always_xy=True)
         geometries = shapely.transform(geometries, lambda xy: np.column_stack(transformer.transform(xy[:, 0], xy[:, 1])))
-    values = list(field_data[fields.index(field)])
-    return Features(values, [polygonal(path, g, v) for g, v in zip(geometries, values, strict=True)], crs.to_string())
+    columns = {name: _values(path, name, list(field_data[fields.index(name)])) for name in (field_name, *extra_fields)}
+    values = columns[field_name]
+    repairs: list[Repair] = []
+    polygons = [polygonal(path, g, v, repairs) for g, v in zip(geometries, values, strict=True)]
+    return Features(values, polygons, crs.to_string(), repairs, {k: columns[k] for k in extra_fields})
 
 
-def polygonal(path: Path, geom: shapely.Geometry | None, label: object) -> shapely.Geometry:
-    """A valid (Multi)Polygon, or a clear error."""
+def _values(path: Path, name: str, from_gdal: list[object]) -> list[object]:
+    """A GeoJSON attribute as the JSON has it (GDAL coerces a column of `3` and `true` to integers 3 and 1);
+    other formats' typed columns as GDAL reads them."""
+    if path.suffix.lower() not in GEOJSON_SUFFIXES:
+        return from_gdal
+    try:
+        document = json.loads(path.read_text(encoding="utf-8"))
+        raw = [(feature.get("properties") or {}).get(name) for feature in document["features"]]
+    except (ValueError, KeyError, TypeError, AttributeError):
+        return from_gdal
+    return raw if len(raw) == len(from_gdal) else from_gdal
+
+
+def polygonal(path: Path, geom: shapely.Geometry | None, label: object,
+              repairs: list[Repair] | None = None) -> shapely.Geometry:
+    """A valid (Multi)Polygon in lon/lat bounds, or a clear error; a repair is appended to `repairs`."""
     if geom is None or geom.is_empty:
         raise file_error(path, f"feature {label!r} has an empty geometry")
+    west, south, east, north = geom.bounds
+    if not (-180 - 1e-9 <= west and east <= 180 + 1e-9 and -90 - 1e-9 <= south and north <= 90 + 1e-9):
+        raise file_error(path, f"feature {label!r} lies outside longitude -180..180 / latitude -90..90 "
+                               f"(bounds {west:.6g}, {south:.6g}, {east:.6g}, {north:.6g}): is the declared CRS right?")
+    original = geom
     if not geom.is_valid:
         geom = shapely.make_valid(geom)
     parts = [g for g in getattr(geom, "geoms", [geom]) if g.geom_type in ("Polygon", "MultiPolygon")]
@@ -58,4 +100,19 @@ def polygonal(path: Path, geom: shapely.Geometry | None, label: object) -> shape
     merged = shapely.union_all(parts)
     if merged.is_empty or merged.area == 0:
         raise file_error(path, f"feature {label!r} has no area")
+    if original is not geom:
+        _record_repair(path, label, original, merged, repairs)
     return merged
+
+
+def _record_repair(path: Path, label: object, original: shapely.Geometry, repaired: shapely.Geometry,
+                   repairs: list[Repair] | None) -> None:
+    after = area_km2(repaired)
+    changed = abs(after - area_km2(original))
+    share = changed / after if after > 0 else 1.0
+    if share > REPAIR_TOLERANCE:
+        raise file_error(path, f"feature {label!r} is an invalid (self-intersecting) polygon: repairing it changes "
+                               f"its area by {changed:,.1f} km² ({100 * share:.3g} %, more than "
+                               f"{100 * REPAIR_TOLERANCE:g} %); fix the polygon")
+    if repairs is not None:
+        repairs.append(Repair(str(label), changed, 100 * share))

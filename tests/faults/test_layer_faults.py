@@ -1,0 +1,133 @@
+"""Bad region and land-cover layers (issue 10, item 5; issue 11, names as data): each is refused through the
+CLI with exit 1 and one line naming the file and the problem, and schema `raw` and every mart view are
+byte-identical afterwards (database_fingerprint). The database holds the small world of reload_support
+(national, division, land cover, one MIP member), built, so the marts are not empty and the flux data give the
+national layer's land check something to check against.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import psycopg
+import pyogrio.raw
+import pytest
+import shapely
+from shapely.geometry import Polygon, box, mapping
+
+from reload_support import build_world, database_fingerprint, fresh_database, run_cli
+
+WORLD = box(110, 30, 114, 32)  # the small world's nation ("China"), reload_support.world_regions
+
+
+@pytest.fixture(scope="module")
+def world(server_url, base_settings, tmp_path_factory):
+    with fresh_database(server_url, base_settings, "layerfaults") as settings:
+        build_world(settings, tmp_path_factory.mktemp("world"))
+        yield settings
+
+
+def geojson(path: Path, features: list[tuple[dict, object]]) -> Path:
+    """A FeatureCollection written as text, so that property values keep their JSON types (true, 3.9)."""
+    path.write_text(json.dumps({"type": "FeatureCollection", "features": [
+        {"type": "Feature", "properties": props, "geometry": mapping(geom)} for props, geom in features]},
+        ensure_ascii=False), encoding="utf-8")
+    return path
+
+
+def regions(layer: str, *extra: str) -> list[str]:
+    return ["regions", "--layer", layer, "--name-field", "name", *extra]
+
+
+BOWTIE = Polygon([(111, 30), (113, 32), (113, 30), (111, 32)])  # self-intersecting: make_valid halves its area
+ATLANTIC = box(-31, 30, -30, 31)
+
+CASES = {
+    "duplicate names": (regions("division"), [({"name": "North"}, box(110, 31, 112, 32)),
+                                              ({"name": " North "}, box(112, 31, 114, 32))], "duplicate unit name"),
+    "empty name": (regions("division"), [({"name": "North"}, box(110, 31, 112, 32)),
+                                         ({"name": "   "}, box(112, 31, 114, 32))], "empty name"),
+    "missing name": (regions("division"), [({"name": None}, box(110, 31, 112, 32))], "empty name"),
+    "multi-line name": (regions("division"), [({"name": "North\nSouth"}, box(110, 31, 112, 32))], "one line"),
+    "Atlantic nation": (regions("national"), [({"name": "China"}, ATLANTIC)], "outline of CHN"),
+    "Atlantic nation without a code": (regions("national", "--iso3", "none"), [({"name": "Atlantis"}, ATLANTIC)],
+                                       "land of the loaded flux data"),
+    "nation larger than any country": (regions("national", "--iso3", "none"),
+                                       [({"name": "Pangaea"}, box(-170, -80, 170, 80))], "larger than any country"),
+    "two national units": (regions("national"), [({"name": "A"}, box(110, 30, 112, 32)),
+                                                 ({"name": "B"}, box(112, 30, 114, 32))], "exactly one unit"),
+    "division outside the nation": (regions("division", "--tiles-national"),
+                                    [({"name": "North"}, box(110, 30, 114, 32)), ({"name": "Far"}, box(120, 40, 121, 41))],
+                                    "outside the national unit"),
+    "overlapping units": (regions("zones"), [({"name": "A"}, box(110, 30, 113, 32)), ({"name": "B"}, box(112, 30, 114, 32))],
+                          "overlap"),
+    "self-intersecting polygon": (regions("zones"), [({"name": "Bowtie"}, BOWTIE)], "self-intersecting"),
+    "coordinates off the globe": (regions("zones"), [({"name": "Metres"}, box(12e6, 3e6, 12.5e6, 3.5e6))],
+                                  "outside longitude"),
+    "layer name with a dash": (regions("my-zones"), [({"name": "A"}, WORLD)], "layer name"),
+    "reserved layer name": (regions("ecosystem"), [({"name": "forest"}, WORLD)], "reserved"),
+    "fractional rank": (regions("zones", "--rank-field", "rank"), [({"name": "A", "rank": 2.5}, WORLD)], "rank"),
+    "iso3 on another layer": (regions("zones", "--iso3", "CHN"), [({"name": "A"}, WORLD)], "national layer only"),
+    "fractional land-cover code": (["landcover", "--code-field", "code"],
+                                   [({"code": 3}, box(110, 30, 112, 32)), ({"code": 3.9}, box(112, 30, 114, 32))],
+                                   "3.9 is not an integer"),
+    "boolean land-cover code": (["landcover", "--code-field", "code"],
+                                [({"code": 3}, box(110, 30, 112, 32)), ({"code": True}, box(112, 30, 114, 32))],
+                                "boolean"),
+}
+
+
+@pytest.mark.bad_input
+@pytest.mark.parametrize("case", list(CASES))
+def test_bad_layer_is_refused_and_changes_nothing(world, tmp_path, case):
+    args, features, words = CASES[case]
+    path = geojson(tmp_path / f"{case.replace(' ', '_')}.geojson", features)
+    with psycopg.connect(world.database_url) as conn:
+        before = database_fingerprint(conn)
+    result = run_cli(world, "ingest", args[0], path, *args[1:])
+    assert result.returncode == 1, (case, result.stdout, result.stderr)
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and path.name in lines[0] and words.lower() in lines[0].lower(), (case, result.stderr)
+    with psycopg.connect(world.database_url) as conn:
+        assert database_fingerprint(conn) == before, case
+
+
+@pytest.mark.bad_input
+def test_boolean_code_column_of_a_geopackage_is_refused(world, tmp_path):
+    path = tmp_path / "bool_codes.gpkg"
+    pyogrio.raw.write(path, np.array([shapely.to_wkb(shapely.multipolygons([WORLD]))], dtype=object),
+                      [np.array([True])], fields=["code"], geometry_type="MultiPolygon", crs="EPSG:4326", driver="GPKG")
+    with psycopg.connect(world.database_url) as conn:
+        before = database_fingerprint(conn)
+    result = run_cli(world, "ingest", "landcover", path, "--code-field", "code")
+    assert result.returncode == 1 and len(result.stderr.strip().splitlines()) == 1, result.stderr
+    assert path.name in result.stderr and "boolean" in result.stderr
+    with psycopg.connect(world.database_url) as conn:
+        assert database_fingerprint(conn) == before
+
+
+def test_a_name_rich_would_read_as_markup_is_stored_and_printed_verbatim(world, tmp_path):
+    """`North[/]` made rich raise after the commit (issue 10): names are data, printed as plain text."""
+    names = ["North[/]", "[red]South[/red]", "[/]"]
+    path = geojson(tmp_path / "markup[v2].geojson",
+                   [({"name": n}, box(110 + k, 30, 111 + k, 31)) for k, n in enumerate(names)])
+    result = run_cli(world, "ingest", "regions", path, *regions("markup_names")[1:])
+    assert result.returncode == 0, result.stdout + result.stderr
+    for name in names:
+        assert name in result.stdout
+    assert "markup[v2].geojson" in result.stdout
+    with psycopg.connect(world.database_url) as conn:
+        stored = {r[0] for r in conn.execute("select name from raw.region where scope = 'markup_names'")}
+    assert stored == set(names)
+
+
+def test_a_small_repair_is_reported_with_the_area_it_changed(world, tmp_path):
+    # a ring that touches itself in one point: valid after repair with the same area (0 km² changed)
+    ring = [(110, 30), (112, 30), (112, 31), (111, 30), (110, 31), (110, 30)]
+    path = geojson(tmp_path / "touching.geojson", [({"name": "Touching"}, Polygon(ring))])
+    assert not Polygon(ring).is_valid
+    result = run_cli(world, "ingest", "regions", path, *regions("repaired")[1:])
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "repaired feature 'Touching': area changed by" in result.stdout

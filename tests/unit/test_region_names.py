@@ -1,0 +1,49 @@
+"""Names and integer attributes of layers (pure rules of sinkload.geography.names)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from sinkload.errors import SinkloadError
+from sinkload.geography.names import check_layer_name, check_unique, integer_value, unit_name
+
+
+@pytest.mark.parametrize("name", ["national", "province", "basins_2024", "z"])
+def test_layer_names_accepted(name):
+    assert check_layer_name("f.geojson", name) == name
+
+
+@pytest.mark.parametrize("name", ["", "Province", "2zones", "my-zones", "zones ", "ecosystem", "a" * 64, "région"])
+def test_layer_names_refused_naming_the_file(name):
+    with pytest.raises(SinkloadError, match="^f.geojson: layer name"):
+        check_layer_name("f.geojson", name)
+
+
+def test_unit_names_are_trimmed_and_kept_verbatim():
+    for raw, kept in [("  North ", "North"), ('a "b"; c', 'a "b"; c'), ("North[/]", "North[/]"), ("北方\u3000", "北方"),
+                      (7, "7")]:
+        assert unit_name("f", raw, "name") == kept
+
+
+@pytest.mark.parametrize("raw", [None, "", "   ", float("nan"), "a\nb", "a\u2028b"])
+def test_empty_or_multiline_names_refused(raw):
+    with pytest.raises(SinkloadError, match="^f: "):
+        unit_name("f", raw, "name")
+
+
+def test_duplicates_after_normalisation_refused():
+    check_unique("f", ["North", "north", "South"])  # case differs: two names
+    with pytest.raises(SinkloadError, match="duplicate unit name"):
+        check_unique("f", ["Cafe\u0301", "Caf\u00e9"])  # NFD and NFC of the same name
+
+
+@pytest.mark.parametrize("value, expected", [(3, 3), (np.int16(3), 3), (3.0, 3), (np.float32(11.0), 11), ("4", 4)])
+def test_integer_values(value, expected):
+    assert integer_value("f", value, "code") == expected
+
+
+@pytest.mark.parametrize("value", [3.9, True, np.bool_(False), "3.9", "true", None, float("inf"), np.float64("nan")])
+def test_non_integers_refused(value):
+    with pytest.raises(SinkloadError, match="^f: code"):
+        integer_value("f", value, "code")
