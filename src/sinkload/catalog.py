@@ -14,7 +14,7 @@ FAMILIES = ("netcdf", "geotiff")
 TIME_RULES = ("start_date", "cf", "band_year")
 KINDS = ("top-down", "bottom-up")
 # Share of the analysis region's cells every month of a file must have valid (readers/ingest: min_valid_share).
-DEFAULT_MIN_VALID_SHARE = 0.1
+DEFAULT_MIN_VALID_SHARE = 0.01
 
 
 @dataclass(frozen=True)

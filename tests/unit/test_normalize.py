@@ -6,13 +6,16 @@ import numpy as np
 import pytest
 
 from sinkload.normalize import (
+    Grid,
     NormalisationError,
     axis_order,
     check_months,
+    check_valid_share,
     months_from_cf_time,
     months_from_start_date,
     normalise_month,
     parse_units,
+    region_window,
     split_species,
 )
 
@@ -82,7 +85,7 @@ def test_parsed_unit_and_species_are_recorded():
     ("g C m-2 K-1 s-1", "not a mass of carbon per area per time"),
     ("C m-2 s-1", "not a mass of carbon per area per time"),  # coulomb would be a charge; carbon alone no mass
     ("", "unknown units"),
-    ("gC m-2 fortnights-1 blah", "unknown units"),
+    ("gC m-2 blorps-1", "unknown units"),
     ("gC C m-2 s-1", "more than once"),
     ("g C m-2 yr-1 month-1 month", "mix"),
 ])
@@ -127,3 +130,27 @@ def test_missing_and_impossible_values():
         normalise_month(np.array([[np.nan, 1e20], [np.nan, np.nan]]), order, 1.0, 1)
     with pytest.raises(NormalisationError, match="beyond any land flux"):
         normalise_month(np.ones((2, 2)), order, 1e6, 1)  # kg read as g, per second read as per month
+
+
+def test_region_window_is_the_cells_meeting_the_box():
+    grid = Grid(west=-180.0, north=90.0, dx=1.0, dy=1.0, nx=360, ny=180)
+    rows, cols = region_window(grid, (110.0, 30.0, 114.0, 32.0))
+    assert (rows.start, rows.stop, cols.start, cols.stop) == (58, 60, 290, 294)  # 2 x 4 whole cells
+    rows, cols = region_window(grid, (110.5, 30.2, 113.1, 31.9))  # partly covered cells count
+    assert (rows.start, rows.stop, cols.start, cols.stop) == (58, 60, 290, 294)
+    assert region_window(grid, None) == (slice(0, 180), slice(0, 360))
+    rows, cols = region_window(Grid(0.0, 10.0, 1.0, 1.0, 5, 5), (110.0, 30.0, 114.0, 32.0))  # does not meet
+    assert rows.stop - rows.start == 0 or cols.stop - cols.start == 0
+
+
+def test_valid_share_over_the_region():
+    values = np.full((10, 10), np.nan)
+    window = (slice(0, 10), slice(0, 10))
+    values[0, 0] = 1.0  # one valid cell of 100
+    check_valid_share(values, window, 0.01, "test")
+    with pytest.raises(NormalisationError, match="1 valid of 100 cells"):
+        check_valid_share(values, window, 0.02, "test")
+    with pytest.raises(NormalisationError, match="0 valid of 4 cells"):
+        check_valid_share(values, (slice(5, 7), slice(5, 7)), 0.0, "test")  # none valid: refused even at 0
+    with pytest.raises(NormalisationError, match="does not cover"):
+        check_valid_share(values, (slice(0, 0), slice(0, 10)), 0.0, "test")
