@@ -226,7 +226,8 @@ def _check_share(source: FluxSource, k: int, values, window, min_share: float, l
 
 def _progress(console: Console) -> Progress:
     return Progress(TextColumn("{task.description}", markup=False), BarColumn(), MofNCompleteColumn(), TextColumn("months"),
-                    TimeElapsedColumn(), console=console, transient=True)
+                    TimeElapsedColumn(), console=console, transient=True,
+                    disable=not console.is_terminal)  # off a terminal a bar is noise (and leaves a blank line)
 
 
 def ingest_paths(settings: Settings, url: str, paths: list[Path], product: str, member: str | None = None,
