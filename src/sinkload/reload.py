@@ -291,10 +291,11 @@ def is_loaded(item: InboxFile, current: set[tuple[str, str]], from_path: dict[tu
             or from_path.get((item.product, str(item.path.resolve()))) == item.sha256)
 
 
-def screen_inbox(files: list[InboxFile], catalog: Catalog) -> tuple[list[FileOutcome], list[InboxFile]]:
-    """Decide what can be decided before loading: files the catalog skips, files of no known product or member,
-    and members for which two files hold a same month (all their files refused). Returns (those outcomes, the
-    files left to load)."""
+def screen_inbox(files: list[InboxFile], catalog: Catalog,
+                 loaded: frozenset[Path] = frozenset()) -> tuple[list[FileOutcome], list[InboxFile]]:
+    """Decide what can be decided before loading: files the catalog skips, files of no known product or member
+    (unless `loaded` already, e.g. by hand with an explicit --member), and members for which two files hold a
+    same month (all their files refused). Returns (those outcomes, the files left to load)."""
     decided: dict[Path, FileOutcome] = {}
     members: dict[tuple[str, str], list[InboxFile]] = {}
     for item in files:
@@ -305,8 +306,9 @@ def screen_inbox(files: list[InboxFile], catalog: Catalog) -> tuple[list[FileOut
                 continue
             members.setdefault((item.product, entry.member_for(item.path)), []).append(item)
         except SinkloadError as exc:
-            message = str(exc) if shown(item.path) in str(exc) else str(file_error(item.path, str(exc)))
-            decided[item.path] = FileOutcome(item, "failed", message=message)
+            if item.path not in loaded:
+                message = str(exc) if shown(item.path) in str(exc) else str(file_error(item.path, str(exc)))
+                decided[item.path] = FileOutcome(item, "failed", message=message)
     claims = []
     for group in (g for g in members.values() if len(g) > 1):  # a member's only file cannot conflict
         for item in group:
@@ -326,7 +328,8 @@ def ingest_new(settings: Settings, url: str, files: list[InboxFile], current: se
     a bad file is reported and the others still load."""
     from sinkload.ingest.flux import ingest_paths
 
-    outcomes, candidates = screen_inbox(files, load_catalog(catalog_path or settings.catalog))
+    loaded = frozenset(item.path for item in files if is_loaded(item, current, from_path))
+    outcomes, candidates = screen_inbox(files, load_catalog(catalog_path or settings.catalog), loaded)
     for item in candidates:
         if is_loaded(item, current, from_path):
             outcomes.append(FileOutcome(item, "loaded"))
