@@ -210,13 +210,6 @@ def _mip(tmp_path: Path, name: str = "Baker", months=MONTHS_72, lats=LAT_1DEG, l
     return path
 
 
-def _truncated(tmp_path: Path) -> Path:
-    good = _mip(tmp_path)
-    data = good.read_bytes()
-    good.write_bytes(data[: len(data) // 3])
-    return good
-
-
 def _all_nan_month(tmp_path: Path) -> Path:
     raw = field(72, LAT_1DEG, LON_1DEG, 300.0, seed=12)
     raw[40] = np.nan
@@ -229,17 +222,15 @@ def _huge(tmp_path: Path) -> Path:
     return _mip(tmp_path, raw=raw)
 
 
+# A corrupt (truncated) NetCDF, missing units without a catalog default, a wrong grid and duplicate months in one
+# file are in tests/faults/test_ingest_faults.py, against a database with built marts.
 BAD_FILES = {
     "missing file": (lambda p: p / "Baker_gridded_fluxes_LNLGIS.nc4", "not found"),
-    "truncated": (_truncated, "NetCDF"),
     "missing variable": (lambda p: _mip(p, variable="lnd"), "no variable"),
     "unknown units": (lambda p: _mip(p, units="gC m-2 blorps-1"), "unknown units"),
     "not a carbon flux": (lambda p: _mip(p, units="furlongs per fortnight"), "not a mass of carbon per area"),
-    "missing units": (lambda p: _mip(p, units=None), "no units"),
     "non-monotonic": (lambda p: _mip(p, lats=LAT_1DEG[[1, 0, *range(2, LAT_1DEG.size)]]), "monotonic"),
     "duplicated coordinate": (lambda p: _mip(p, lons=np.r_[LON_1DEG[:-1], LON_1DEG[-2]]), "duplicated"),
-    "grid mismatch": (lambda p: _mip(p, lats=np.arange(15.0, 55, 2.0), lons=np.arange(71.0, 140, 2.0)), "grid"),
-    "duplicate months": (lambda p: _mip(p, months=MONTHS_72[:71] + MONTHS_72[70:71]), "duplicate month"),
     "wrong month count": (lambda p: _mip(p, months=MONTHS_72[:60]), "60 months"),
     "all-NaN month": (_all_nan_month, "missing"),
     "beyond physical range": (_huge, "beyond"),
