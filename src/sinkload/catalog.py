@@ -110,7 +110,8 @@ def _product(path: Path, name: str, entry: object) -> Product:
         (time.get("rule") in TIME_RULES, f"time.rule must be one of {', '.join(TIME_RULES)}"),
         (isinstance(entry.get("members"), list) and entry["members"], "members must be a non-empty list"),
         (entry.get("family") != "netcdf" or entry.get("variable"), "a netcdf product needs `variable`"),
-        (_share(entry.get("min_valid_share", DEFAULT_MIN_VALID_SHARE)), "min_valid_share must be a number in 0..1"),
+        (_share(entry.get("min_valid_share", DEFAULT_MIN_VALID_SHARE)),
+         "min_valid_share must be a number in 0..1"),
     ]
     for ok, problem in checks:
         if not ok:

@@ -59,7 +59,8 @@ class IngestSummary:
         for column in ("file", "product", "member", "status", "months", "cells", "seconds"):
             table.add_column(column, justify="right" if column in ("months", "cells", "seconds") else "left")
         for r in self.results:
-            table.add_row(Text(shown(r.path.name)), Text(r.product), Text(r.member), r.status, str(r.months), f"{r.values:,}", f"{r.seconds:.1f}")
+            table.add_row(Text(shown(r.path.name)), Text(r.product), Text(r.member), r.status, str(r.months),
+                          f"{r.values:,}", f"{r.seconds:.1f}")
         table.add_row("total", "", "", f"{sum(r.status == 'loaded' for r in self.results)} loaded",
                       str(sum(r.months for r in self.results)), f"{sum(r.values for r in self.results):,}",
                       f"{sum(r.seconds for r in self.results):.1f}")
@@ -225,9 +226,10 @@ def _check_share(source: FluxSource, k: int, values, window, min_share: float, l
 # -- the command ------------------------------------------------------------------------------------------
 
 def _progress(console: Console) -> Progress:
-    return Progress(TextColumn("{task.description}", markup=False), BarColumn(), MofNCompleteColumn(), TextColumn("months"),
-                    TimeElapsedColumn(), console=console, transient=True,
-                    disable=not console.is_terminal)  # off a terminal a bar is noise (and leaves a blank line)
+    # Off a terminal a bar is noise (and leaves a blank line on stderr): none then.
+    return Progress(TextColumn("{task.description}", markup=False), BarColumn(), MofNCompleteColumn(),
+                    TextColumn("months"), TimeElapsedColumn(), console=console, transient=True,
+                    disable=not console.is_terminal)
 
 
 def ingest_paths(settings: Settings, url: str, paths: list[Path], product: str, member: str | None = None,
