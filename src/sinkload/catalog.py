@@ -13,6 +13,8 @@ from sinkload.errors import SinkloadError, file_error
 FAMILIES = ("netcdf", "geotiff")
 TIME_RULES = ("start_date", "cf", "band_year")
 KINDS = ("top-down", "bottom-up")
+# Share of the analysis region's cells every month of a file must have valid (readers/ingest: min_valid_share).
+DEFAULT_MIN_VALID_SHARE = 0.01
 
 
 @dataclass(frozen=True)
@@ -35,6 +37,7 @@ class Product:
     resolution: tuple[float, float] | None = None
     file_pattern: re.Pattern | None = None
     skip_pattern: re.Pattern | None = None
+    min_valid_share: float = DEFAULT_MIN_VALID_SHARE
 
     def skips(self, file_name: str) -> bool:
         return bool(self.skip_pattern and self.skip_pattern.search(file_name))
@@ -108,6 +111,8 @@ def _product(path: Path, name: str, entry: object) -> Product:
         (time.get("rule") in TIME_RULES, f"time.rule must be one of {', '.join(TIME_RULES)}"),
         (isinstance(entry.get("members"), list) and entry["members"], "members must be a non-empty list"),
         (entry.get("family") != "netcdf" or entry.get("variable"), "a netcdf product needs `variable`"),
+        (_share(entry.get("min_valid_share", DEFAULT_MIN_VALID_SHARE)),
+         "min_valid_share must be a number in 0..1"),
     ]
     for ok, problem in checks:
         if not ok:
@@ -124,6 +129,7 @@ def _product(path: Path, name: str, entry: object) -> Product:
             resolution=tuple(float(v) for v in entry["resolution"]) if entry.get("resolution") else None,
             file_pattern=re.compile(entry["file_pattern"]) if entry.get("file_pattern") else None,
             skip_pattern=re.compile(entry["skip_pattern"]) if entry.get("skip_pattern") else None,
+            min_valid_share=float(entry.get("min_valid_share", DEFAULT_MIN_VALID_SHARE)),
         )
     except (ValueError, TypeError, re.error) as exc:
         raise fail(str(exc)) from None
@@ -136,3 +142,7 @@ def _year_month(text: object) -> tuple[int, int] | None:
     if not match:
         raise ValueError(f"first_month {text!r} is not YYYY-MM")
     return int(match[1]), int(match[2])
+
+
+def _share(value: object) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool) and 0 <= value <= 1

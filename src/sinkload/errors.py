@@ -5,6 +5,12 @@ class SinkloadError(Exception):
     """A user-facing error: its message is one line that names the file or thing and the problem."""
 
 
+def shown(name: object) -> str:
+    """A file or unit name as one line of plain text: control characters (a newline in a file name) escaped as
+    Python writes them (`\\n`), everything else verbatim."""
+    return "".join(c if c.isprintable() or c == " " else repr(c)[1:-1] for c in str(name))
+
+
 def file_error(path: object, problem: str) -> SinkloadError:
     """Build the standard `<file>: <problem>` error."""
-    return SinkloadError(f"{path}: {problem}")
+    return SinkloadError(f"{shown(path)}: {problem}")

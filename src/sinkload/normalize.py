@@ -53,62 +53,117 @@ def days_in_year(year: int, calendar: str = "standard") -> int:
     return sum(days_in_month(year, m, calendar) for m in range(1, 13))
 
 
-# -- units -------------------------------------------------------------------------------------------------
+# -- units ---------------------------------------------------------------------------------------------------
+# UDUNITS-2 (cf-units) does the dimensional work. Two things it cannot: it reads a bare `C` as coulomb, so the
+# carbon species is taken off first; and its year and month are fixed lengths (365.2422 d, 1/12 of that), while a
+# rate per year or per month is converted with the file's calendar. So the time base is recognised from the
+# unit's time terms and the factor is computed to "per year", "per month" or "per day" of UDUNITS, then to the
+# calendar month.
+
+GRAMS_C_PER_MOL = 12.011  # standard atomic weight of carbon (IUPAC, abridged)
+GRAMS_CO2_PER_MOL = 44.009  # 12.011 + 2 x 15.999
+_SPECIES = r"(?P<species>CO_?2|C)(?![A-Za-z0-9_])"
+# The species glued to a mass or amount unit (`gC`, `kgC`, `MgC`, `molCO2`, `umolCO2`) or standing alone.
+_SPECIES_GLUED = re.compile(r"(?:(?<=g)|(?<=mol))" + _SPECIES)
+_SPECIES_ALONE = re.compile(r"(?<![A-Za-z0-9_])" + _SPECIES)
+# Spellings UDUNITS does not read as a time: `a` (annum; UDUNITS: are, 100 m2), `annum`, `mon`.
+_ALIASES = [(re.compile(r"(?<![A-Za-z_])(a|annum)(?![A-Za-z_])"), "yr"),
+            (re.compile(r"(?<![A-Za-z_])mon(?![A-Za-z_])"), "month"),
+            (re.compile(r"\s*\*\s*(?=[0-9.])"), "*")]  # `g m-2 s-1 * 1000`: UDUNITS wants no spaces there
+_WORD = re.compile(r"[A-Za-z_\u00b5\u03bc]+")
+_MASS_FLUX, _AMOUNT_FLUX = "g m-2 {}-1", "mol m-2 {}-1"
+
 
 @dataclass(frozen=True)
 class FluxUnit:
-    """A carbon flux density unit: grams of carbon per m2 per `per` (year, month, day or second)."""
+    """A carbon flux density unit: `grams` of carbon per m2 per `per` (year or month of the file's calendar, or
+    day); `parsed` is UDUNITS' canonical definition of the unit without the species, `species` the carbon
+    species the text named (`C`, `CO2`) or None (mass taken as carbon)."""
 
     grams: float
     per: str
     text: str
+    parsed: str = ""
+    species: str | None = None
 
     def factor(self, year: int, month: int, calendar: str) -> float:
         """Multiplier to g C m-2 in that calendar month."""
         days = days_in_month(year, month, calendar)
-        time = {"year": days / days_in_year(year, calendar), "month": 1.0, "day": float(days),
-                "second": 86400.0 * days}[self.per]
+        time = {"year": days / days_in_year(year, calendar), "month": 1.0, "day": float(days)}[self.per]
         return self.grams * time
 
     def factor_text(self, calendar: str) -> str:
         mass = "" if self.grams == 1 else f"{self.grams:.10g}*"
-        time = {"year": "days_in_month/days_in_year", "month": "1", "day": "days_in_month",
-                "second": "86400*days_in_month"}[self.per]
+        time = {"year": "days_in_month/days_in_year", "month": "1", "day": "days_in_month"}[self.per]
         return f"{mass}{time} ({calendar_name(calendar)} calendar)"
 
 
-GRAMS_C_PER_MOL = 12.011  # standard atomic weight of carbon (IUPAC, abridged)
-GRAMS_CO2_PER_MOL = 44.009  # 12.011 + 2 x 15.999
-# Amount units first ("mol" also ends in no mass unit); a mole of CO2 holds a mole of C.
-_AMOUNT = [(r"(\bumol|\bµmol|\bμmol|\bmicromol)", 1e-6), (r"\bmmol", 1e-3), (r"\bmol", 1.0)]
-_MASS = [(r"\bkg", 1000.0), (r"\bmg", 0.001), (r"\bg", 1.0)]
-_CO2 = r"co2|co_2"
-_TIME = [(r"(\byr\b|\byr-1|\byear|\bannum|\ba-1\b|/a\b)", "year"), (r"(\bmonth|\bmon\b|\bmon-1)", "month"),
-         (r"(\bday|\bd-1\b|/d\b|\bd\^-1)", "day"), (r"(\bs-1\b|/s\b|\bsec|\bs\^-1|\bs\*\*-1)", "second")]
-_AREA = r"(m-2|m\^-2|m\*\*-2|/m2|per m2|m2|/m\^2)"
+def split_species(text: str) -> tuple[str, str | None]:
+    """(the unit without its carbon species, the species `C` / `CO2` or None); one species at most."""
+    found = [(m, gap) for pattern, gap in ((_SPECIES_GLUED, ""), (_SPECIES_ALONE, " "))
+             for m in pattern.finditer(text)]
+    if len({m.span() for m, _ in found}) > 1:
+        raise NormalisationError(f"units {text!r} name the carbon species more than once")
+    if not found:
+        return text, None
+    match, gap = found[0]
+    rest = text[:match.start()] + gap + text[match.end():]
+    return " ".join(rest.split()), match["species"].replace("_", "")
 
 
-def _grams_of_carbon(s: str) -> float | None:
-    """Grams of carbon in one unit of the numerator: moles count 12.011 g C each, a mass of CO2 12.011/44.009
-    of it in carbon (an inversion file in g CO2 would otherwise be read 3.7 times too large)."""
-    moles = next((scale for pattern, scale in _AMOUNT if re.search(pattern, s)), None)
-    if moles is not None:
-        return moles * GRAMS_C_PER_MOL
-    grams = next((grams for pattern, grams in _MASS if re.search(pattern, s)), None)
-    if grams is not None and re.search(_CO2, s):
-        return grams * GRAMS_C_PER_MOL / GRAMS_CO2_PER_MOL
-    return grams
+def _time_base(unit_text: str) -> str:
+    """year, month or day: whether the unit's time terms are years (any power of ten of them), months, or
+    fixed durations (seconds, minutes, hours, days, weeks)."""
+    import cf_units
+
+    kinds = set()
+    for word in set(_WORD.findall(unit_text)):
+        try:
+            term = cf_units.Unit(word)
+        except ValueError:
+            continue
+        if not term.is_convertible("s"):
+            continue
+        kinds.add(next((base for base in ("year", "month")
+                        if _power_of_ten(term.convert(1.0, "yr" if base == "year" else "month"))), "day"))
+    if len(kinds) > 1:
+        raise NormalisationError(f"units {unit_text!r} mix {' and '.join(sorted(kinds))} rates")
+    return kinds.pop() if kinds else "day"
+
+
+def _power_of_ten(value: float) -> bool:
+    exponent = np.log10(value)
+    return bool(abs(exponent - round(exponent)) < 1e-9)
 
 
 def parse_units(text: str) -> FluxUnit:
-    """Parse a carbon flux unit such as 'gC per m2 per year', 'kg m-2 s-1', 'g C m-2 d-1', 'kg CO2 m-2 s-1',
-    'mol m-2 s-1' (moles of CO2 or C)."""
-    s = " " + text.strip().lower().replace("gc", "g c").replace("kgc", "kg c") + " "
-    grams = _grams_of_carbon(s)
-    per = next((unit for pattern, unit in _TIME if re.search(pattern, s)), None)
-    if grams is None or per is None or not re.search(_AREA, s):
-        raise NormalisationError(f"unknown units {text!r} (expected a carbon flux per m2 per year, month, day or second)")
-    return FluxUnit(grams, per, text)
+    """Parse a carbon flux unit with UDUNITS-2: a mass (or amount) of carbon per area per time, such as
+    `gC per m2 per year`, `Mg C km-2 (10 yr)-1`, `kg m-2 s-1`, `kgC/m2/s`, `umol CO2 m-2 s-1`, `1e3 g C m-2 a-1`.
+    A mass of CO2 counts 12.011/44.009 of it in carbon, a mole of C or CO2 12.011 g of carbon."""
+    import cf_units
+
+    rest, species = split_species(text.strip().replace("\u03bc", "u").replace("\u00b5", "u"))
+    for pattern, replacement in _ALIASES:
+        rest = pattern.sub(replacement, rest)
+    try:
+        unit = cf_units.Unit(rest) if rest else None
+    except ValueError:
+        unit = None
+    if unit is None or unit.is_unknown() or unit.is_no_unit():
+        raise NormalisationError(f"unknown units {text!r} (UDUNITS-2 cannot parse {rest!r})")
+    per = _time_base(rest)
+    time_word = {"year": "yr", "month": "month", "day": "d"}[per]
+    if unit.is_convertible(_MASS_FLUX.format("s")):
+        grams = unit.convert(1.0, _MASS_FLUX.format(time_word))
+        if species == "CO2":
+            grams *= GRAMS_C_PER_MOL / GRAMS_CO2_PER_MOL
+    elif unit.is_convertible(_AMOUNT_FLUX.format("s")):
+        grams = unit.convert(1.0, _AMOUNT_FLUX.format(time_word)) * GRAMS_C_PER_MOL
+    else:
+        raise NormalisationError(f"units {text!r} are not a mass of carbon per area per time "
+                                 f"(UDUNITS-2 reads {rest!r} as {unit.definition!r})")
+    # UDUNITS' arithmetic leaves float noise (`Mg` -> 999999.9999999998): 12 digits are far beyond float32 storage.
+    return FluxUnit(float(f"{grams:.12g}"), per, text, unit.definition, species)
 
 
 # -- axes --------------------------------------------------------------------------------------------------
@@ -240,3 +295,31 @@ def normalise_month(raw: np.ndarray, order: AxisOrder, factor: float, sign: int,
         raise NormalisationError(
             f"value {peak:.4g} g C m-2 per month is beyond any land flux (limit {PHYSICAL_LIMIT_G_M2_MONTH:g}): wrong units?")
     return values
+
+
+# -- coverage --------------------------------------------------------------------------------------------------
+
+def region_window(grid: Grid, bbox: tuple[float, float, float, float] | None) -> tuple[slice, slice]:
+    """(rows, columns) of the grid's cells that intersect `bbox` = (west, south, east, north) in degrees, or the
+    whole grid when there is no box; an empty window when they do not meet."""
+    if bbox is None:
+        return slice(0, grid.ny), slice(0, grid.nx)
+    west, south, east, north = bbox
+    col0 = int(np.clip(np.floor((west - grid.west) / grid.dx), 0, grid.nx))
+    col1 = int(np.clip(np.ceil((east - grid.west) / grid.dx), 0, grid.nx))
+    row0 = int(np.clip(np.floor((grid.north - north) / grid.dy), 0, grid.ny))
+    row1 = int(np.clip(np.ceil((grid.north - south) / grid.dy), 0, grid.ny))
+    return slice(row0, max(row0, row1)), slice(col0, max(col0, col1))
+
+
+def check_valid_share(values: np.ndarray, window: tuple[slice, slice], min_share: float, region: str) -> None:
+    """Refuse a month whose share of valid (non-NaN) cells in `window` of the north-up array is below
+    `min_share`, or that has no valid cell there at all."""
+    cells = values[window]
+    valid = int(np.isfinite(cells).sum())
+    if cells.size == 0:
+        raise NormalisationError(f"the grid does not cover the analysis region ({region})")
+    if valid == 0 or valid < min_share * cells.size:
+        raise NormalisationError(
+            f"{valid} valid of {cells.size} cells ({100 * valid / cells.size:.3g}%) over the analysis region "
+            f"({region}), below the product's min_valid_share {100 * min_share:g}%")

@@ -15,6 +15,7 @@ SQL has not changed (dbt replaces a view by create/rename/drop, which takes ACCE
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import re
@@ -26,13 +27,16 @@ from pathlib import Path
 
 import psycopg
 from psycopg import sql
-from rich.console import Console
 from rich.table import Table
+from rich.text import Text
 
+from sinkload.catalog import Catalog, load_catalog
 from sinkload.db.connection import connect
 from sinkload.db.locks import advisory_lock
-from sinkload.errors import SinkloadError
-from sinkload.ingest.flux import BATCH_IS_CURRENT, is_flux_file, sha256_of
+from sinkload.errors import SinkloadError, file_error, shown
+from sinkload.ingest.claims import conflicts
+from sinkload.ingest.flux import BATCH_IS_CURRENT, check_metadata, is_flux_file, sha256_of
+from sinkload.output import console as output_console
 from sinkload.roles import Roles
 from sinkload.settings import Settings
 
@@ -52,7 +56,7 @@ SOURCE_GROUPS = {
 }
 ANSI = re.compile(r"\x1b\[[0-9;]*m")
 
-console = Console()
+console = output_console()
 
 
 @dataclass(frozen=True)
@@ -66,7 +70,7 @@ class InboxFile:
 @dataclass
 class FileOutcome:
     file: InboxFile
-    status: str  # "loaded", "new", "failed"
+    status: str  # "loaded" (already), "new", "failed", "skipped" (the catalog's skip_pattern)
     seconds: float = 0.0
     message: str = ""
 
@@ -86,6 +90,10 @@ class ReloadSummary:
     @property
     def failed(self) -> list[FileOutcome]:
         return [f for f in self.files if f.status == "failed"]
+
+    @property
+    def skipped(self) -> list[FileOutcome]:
+        return [f for f in self.files if f.status == "skipped"]
 
     @property
     def did_nothing(self) -> bool:
@@ -116,6 +124,16 @@ def loaded_hashes(conn: psycopg.Connection) -> set[tuple[str, str]]:
         where {}
     """).format(BATCH_IS_CURRENT))
     return {(name, sha) for name, sha in rows}
+
+
+def last_loaded_from(conn: psycopg.Connection) -> dict[tuple[str, str], str]:
+    """(product, absolute file path) -> sha256 of the newest batch loaded from that path."""
+    rows = conn.execute("""
+        select distinct on (p.name, b.file_path) p.name, b.file_path, b.sha256
+        from raw.load_batch b join raw.product p using (product_id)
+        order by p.name, b.file_path, b.batch_id desc
+    """)
+    return {(name, path): sha for name, path, sha in rows}
 
 
 def raw_fingerprint(conn: psycopg.Connection) -> dict[str, str]:
@@ -266,25 +284,65 @@ def strip_ansi(text: str) -> str:
 
 # -- the job ----------------------------------------------------------------------------------------------
 
-def ingest_new(settings: Settings, url: str, files: list[InboxFile], known: set[tuple[str, str]],
-               catalog_path: Path | None) -> list[FileOutcome]:
+def is_loaded(item: InboxFile, current: set[tuple[str, str]], from_path: dict[tuple[str, str], str]) -> bool:
+    """Already in raw: a current batch has the file's content, or the newest batch loaded from this very path has
+    (its months were replaced since by a hand `ingest flux`, which stands until the inbox file changes)."""
+    return ((item.product, item.sha256) in current
+            or from_path.get((item.product, str(item.path.resolve()))) == item.sha256)
+
+
+def screen_inbox(files: list[InboxFile], catalog: Catalog,
+                 loaded: frozenset[Path] = frozenset()) -> tuple[list[FileOutcome], list[InboxFile]]:
+    """Decide what can be decided before loading: files the catalog skips, files of no known product or member
+    (unless `loaded` already, e.g. by hand with an explicit --member), and members for which two files hold a
+    same month (all their files refused). Returns (those outcomes, the files left to load)."""
+    decided: dict[Path, FileOutcome] = {}
+    members: dict[tuple[str, str], list[InboxFile]] = {}
+    for item in files:
+        try:
+            entry = catalog.product(item.product)
+            if entry.skips(item.path.name):
+                decided[item.path] = FileOutcome(item, "skipped")
+                continue
+            members.setdefault((item.product, entry.member_for(item.path)), []).append(item)
+        except SinkloadError as exc:
+            if item.path not in loaded:
+                message = str(exc) if shown(item.path) in str(exc) else str(file_error(item.path, str(exc)))
+                decided[item.path] = FileOutcome(item, "failed", message=message)
+    claims = []
+    for group in (g for g in members.values() if len(g) > 1):  # a member's only file cannot conflict
+        for item in group:
+            try:
+                claims.append(check_metadata(item.path, catalog.product(item.product)))
+            except SinkloadError as exc:
+                decided[item.path] = FileOutcome(item, "failed", message=str(exc))
+    for key, error in conflicts(claims).items():
+        for item in members[key]:
+            decided[item.path] = FileOutcome(item, "failed", message=str(error))
+    return list(decided.values()), [item for item in files if item.path not in decided]
+
+
+def ingest_new(settings: Settings, url: str, files: list[InboxFile], current: set[tuple[str, str]],
+               from_path: dict[tuple[str, str], str], catalog_path: Path | None) -> list[FileOutcome]:
     """Ingest each new or changed file through the `ingest flux` code path, one batch (transaction) each;
     a bad file is reported and the others still load."""
-    outcomes = []
-    for item in files:
-        if (item.product, item.sha256) in known:
+    from sinkload.ingest.flux import ingest_paths
+
+    loaded = frozenset(item.path for item in files if is_loaded(item, current, from_path))
+    outcomes, candidates = screen_inbox(files, load_catalog(catalog_path or settings.catalog), loaded)
+    for item in candidates:
+        if is_loaded(item, current, from_path):
             outcomes.append(FileOutcome(item, "loaded"))
             continue
-        from sinkload.ingest.flux import ingest_paths
-
         started = time.perf_counter()
         try:
             ingest_paths(settings, url, [item.path], item.product, catalog_path=catalog_path)
             outcomes.append(FileOutcome(item, "new", time.perf_counter() - started))
-            known.add((item.product, item.sha256))
+            current.add((item.product, item.sha256))
         except SinkloadError as exc:
             outcomes.append(FileOutcome(item, "failed", time.perf_counter() - started, str(exc)))
-    return outcomes
+    order = {item.path: k for k, item in enumerate(files)}
+    return sorted(outcomes, key=lambda outcome: order[outcome.file.path])
 
 
 def _reload_locked(settings: Settings, url: str, inbox: Path, catalog_path: Path | None) -> ReloadSummary:
@@ -294,7 +352,8 @@ def _reload_locked(settings: Settings, url: str, inbox: Path, catalog_path: Path
         summary = ReloadSummary(run_id)
         try:
             files = scan_inbox(inbox)
-            summary.files = ingest_new(settings, url, files, loaded_hashes(conn), catalog_path)
+            summary.files = ingest_new(settings, url, files, loaded_hashes(conn), last_loaded_from(conn),
+                                       catalog_path)
             update_run(conn, run_id, files_seen=len(files), files_loaded=len(summary.loaded),
                        files_failed=len(summary.failed),
                        products=sorted({f.file.product for f in summary.loaded}))
@@ -313,8 +372,9 @@ def _reload_locked(settings: Settings, url: str, inbox: Path, catalog_path: Path
             update_run(conn, run_id, status="failed" if failed else "done", message=failed,
                        built_fingerprint=json.dumps(fingerprint), view_checksums=views, finished_at=_now(conn))
         except BaseException as exc:
-            update_run(conn, run_id, status="failed", message=str(exc).splitlines()[0] if str(exc) else
-                       type(exc).__name__, finished_at=_now(conn))
+            with contextlib.suppress(psycopg.Error):  # the database may be what failed: the next run marks ours
+                update_run(conn, run_id, status="failed", message=str(exc).splitlines()[0] if str(exc) else
+                           type(exc).__name__, finished_at=_now(conn))
             raise
     return summary
 
@@ -323,20 +383,24 @@ def _now(conn: psycopg.Connection):
     return conn.execute("select clock_timestamp()").fetchone()[0]
 
 
-def print_summary(summary: ReloadSummary, out: Console = console) -> None:
+def print_summary(summary: ReloadSummary, out=console) -> None:
+    skipped = f", {len(summary.skipped)} skipped (catalog skip_pattern)" if summary.skipped else ""
+    already = len(summary.files) - len(summary.loaded) - len(summary.failed) - len(summary.skipped)
     if summary.did_nothing:
-        out.print(f"reload {summary.run_id}: nothing to do — {len(summary.files)} files already loaded, "
+        out.print(f"reload {summary.run_id}: nothing to do — {already} files already loaded{skipped}, "
                   "marts up to date")
         return
     table = Table(title=f"reload {summary.run_id}")
     for column in ("product", "file", "status", "seconds", "note"):
         table.add_column(column, justify="right" if column == "seconds" else "left")
     for item in summary.files:
-        if item.status != "loaded":
-            table.add_row(item.file.product, item.file.path.name, item.status, f"{item.seconds:.1f}", item.message)
-    skipped = len(summary.files) - len(summary.loaded) - len(summary.failed)
-    if skipped:
-        table.add_row("", f"{skipped} files", "already loaded", "", "")
+        if item.status in ("new", "failed"):
+            table.add_row(Text(shown(item.file.product)), Text(shown(item.file.path.name)), item.status,
+                          f"{item.seconds:.1f}", Text(shown(item.message)))
+    if already:
+        table.add_row("", f"{already} files", "already loaded", "", "")
+    if summary.skipped:
+        table.add_row("", f"{len(summary.skipped)} files", "skipped", "", "catalog skip_pattern")
     if summary.dbt_selection:
         table.add_row("dbt", "build", summary.dbt_result or "ok", f"{summary.dbt_seconds:.1f}", summary.dbt_selection)
     else:
@@ -362,6 +426,6 @@ def run_reload(settings: Settings, url: str, inbox: Path, wait: bool = False,
         summary = _reload_locked(settings, url, inbox, catalog_path)
     print_summary(summary)
     if summary.failed:
-        names = ", ".join(str(f.file.path) for f in summary.failed)
+        names = ", ".join(shown(f.file.path) for f in summary.failed)
         raise SinkloadError(f"{names}: {len(summary.failed)} file(s) failed to load: {summary.failed[0].message}")
     return summary

@@ -175,3 +175,41 @@ def test_interrupted_runs_are_marked_by_the_next(own_db, tmp_path):
     assert run_cli(own_db, "reload", tmp_path).returncode == 0
     dead = next(r for r in reload_runs(own_db) if r["run_id"] == run_id)
     assert dead["status"] == "interrupted" and dead["finished_at"] is not None
+
+
+def _mip_file(path: Path, months) -> Path:
+    from flux_files import LAT_1DEG, LON_1DEG, field, write_mip
+
+    path.parent.mkdir(parents=True, exist_ok=True)
+    write_mip(path, field(len(months), LAT_1DEG, LON_1DEG, 300.0, seed=1), LAT_1DEG, LON_1DEG, months)
+    return path
+
+
+def test_screening_skips_refuses_and_passes_files(tmp_path):
+    """EnsMean/EnsStd skipped as `ingest flux` skips them; two files holding a month of one member refuse
+    that member (both named); a member whose files hold different months, and other members, pass."""
+    from sinkload.catalog import load_catalog
+    from sinkload.reload import screen_inbox
+    from sinkload.settings import Settings
+
+    months = [(2015 + k // 12, k % 12 + 1) for k in range(72)]
+    product = tmp_path / "oco2_v10_mip_lnlgis"
+    old = _mip_file(product / "LNLGIS" / "Ames_gridded_fluxes_LNLGIS.nc4", months)
+    new = _mip_file(product / "LNLGIS_v2" / "Ames_gridded_fluxes_LNLGIS.nc4", months)
+    other = _mip_file(product / "LNLGIS" / "CT_gridded_fluxes_LNLGIS.nc4", months)
+    ens = write_file(product / "LNLGIS" / "EnsStd_gridded_fluxes_LNLGIS.nc4", b"not even NetCDF")
+    unknown = write_file(tmp_path / "no_such_product" / "x.nc", b"x")
+    vegas = tmp_path / "vegas"
+    parts = [_mip_file(vegas / f"VEGAS_{k}.nc", months[12 * k:12 * (k + 1)]) for k in range(2)]
+    catalog = Settings.from_env().catalog
+    text = catalog.read_text(encoding="utf-8").replace("time: {rule: cf}", "time: {rule: start_date}").replace(
+        "variable: nbp", "variable: land").replace("resolution: [0.5, 0.5]", "resolution: [1.0, 1.0]")
+    (tmp_path / "catalog.yaml").write_text(text, encoding="utf-8")
+    decided, left = screen_inbox(scan_inbox(tmp_path), load_catalog(tmp_path / "catalog.yaml"))
+    status = {outcome.file.path: (outcome.status, outcome.message) for outcome in decided}
+    assert status[ens][0] == "skipped"
+    assert status[unknown][0] == "failed" and str(unknown) in status[unknown][1]
+    for path in (old, new):
+        assert status[path][0] == "failed"
+        assert str(old) in status[path][1] and str(new) in status[path][1] and "both hold" in status[path][1]
+    assert {item.path for item in left} == {other, *parts}

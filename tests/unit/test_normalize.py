@@ -6,43 +6,91 @@ import numpy as np
 import pytest
 
 from sinkload.normalize import (
+    Grid,
     NormalisationError,
     axis_order,
     check_months,
+    check_valid_share,
     months_from_cf_time,
     months_from_start_date,
     normalise_month,
     parse_units,
+    region_window,
+    split_species,
 )
 
 # (units text, year, month, calendar) -> factor to g C m-2 in that month, worked out by hand
 HAND_FACTORS = [
     ("gC per m2 per year", 2016, 2, "standard", 29 / 366),  # MIP: leap February
     ("gC m-2 yr-1", 2015, 2, "standard", 28 / 365),
+    ("g C m-2 year-1", 2015, 2, "noleap", 28 / 365),
+    ("g C m-2 a-1", 2016, 12, "standard", 31 / 366),  # `a` is annum here, not UDUNITS' are (100 m2)
+    ("Mg C m-2 yr-1", 2015, 1, "standard", 1e6 * 31 / 365),  # megagram, not milligram
+    ("MgC ha-1 yr-1", 2015, 1, "standard", 1e6 / 1e4 * 31 / 365),
+    ("Gg C m-2 yr-1", 2015, 4, "standard", 1e9 * 30 / 365),
+    ("g C km-2 yr-1", 2015, 4, "standard", 1e-6 * 30 / 365),
+    ("g C cm-2 yr-1", 2015, 4, "standard", 1e4 * 30 / 365),
+    ("1e3 g C m-2 yr-1", 2015, 4, "standard", 1e3 * 30 / 365),
+    ("g C m-2 yr-1 * 1000", 2015, 4, "standard", 1e3 * 30 / 365),
+    ("Mg C m-2 (10 yr)-1", 2015, 1, "standard", 1e6 / 10 * 31 / 365),
+    ("Mg C km-2 (10 yr)-1", 2016, 2, "360_day", 1e6 / 1e6 / 10 * 30 / 360),
     ("kg m-2 s-1", 2016, 2, "noleap", 1000 * 86400 * 28),  # TRENDY nbp: no 29 February in noleap
     ("kg m-2 s-1", 2016, 7, "365_day", 1000 * 86400 * 31),
     ("kg m-2 s-1", 2016, 2, "360_day", 1000 * 86400 * 30),
+    ("kgC/m2/s", 2016, 2, "standard", 1000 * 86400 * 29),
     ("g C m-2 d-1", 2016, 2, "standard", 29),  # BEPS daily rate
-    ("g C m-2 d-1", 2015, 4, "standard", 30),
+    ("g C m-2 day-1", 2015, 4, "standard", 30),
+    ("g C m-2 h-1", 2015, 4, "standard", 24 * 30),
     ("gC/m2/month", 2015, 4, "standard", 1),
+    ("g C m-2 month-1", 2016, 2, "360_day", 1),
     ("mgC m-2 day-1", 2015, 1, "standard", 0.001 * 31),
     # CO2 mass and moles: 12.011 g C per mol, 44.009 g CO2 per mol
     ("g CO2 m-2 yr-1", 2015, 6, "standard", 12.011 / 44.009 * 30 / 365),
     ("kgCO2 m-2 s-1", 2015, 6, "standard", 1000 * 12.011 / 44.009 * 86400 * 30),
     ("mol m-2 s-1", 2015, 6, "standard", 12.011 * 86400 * 30),  # CarbonTracker-style
     ("umol m-2 s-1", 2015, 6, "standard", 1e-6 * 12.011 * 86400 * 30),
-    ("µmol CO2 m-2 s-1", 2015, 6, "standard", 1e-6 * 12.011 * 86400 * 30),
+    ("\u00b5mol CO2 m-2 s-1", 2015, 6, "standard", 1e-6 * 12.011 * 86400 * 30),
+    ("\u03bcmol m-2 s-1", 2015, 6, "standard", 1e-6 * 12.011 * 86400 * 30),
+    ("mmol C m-2 d-1", 2015, 6, "standard", 1e-3 * 12.011 * 30),
 ]
 
 
 @pytest.mark.parametrize(("text", "year", "month", "calendar", "factor"), HAND_FACTORS)
 def test_unit_factors(text, year, month, calendar, factor):
-    assert parse_units(text).factor(year, month, calendar) == pytest.approx(factor, rel=1e-15)
+    assert parse_units(text).factor(year, month, calendar) == pytest.approx(factor, rel=1e-12)
 
 
-@pytest.mark.parametrize("text", ["furlongs per fortnight", "kg m-2", "W m-2", "gC per year", ""])
-def test_unknown_units_are_refused(text):
-    with pytest.raises(NormalisationError, match="unknown units"):
+@pytest.mark.parametrize(("text", "species", "rest"), [
+    ("gC m-2 yr-1", "C", "g m-2 yr-1"), ("kgC/m2/s", "C", "kg/m2/s"), ("g C m-2 d-1", "C", "g m-2 d-1"),
+    ("umolCO2 m-2 s-1", "CO2", "umol m-2 s-1"), ("g CO_2 m-2 s-1", "CO2", "g m-2 s-1"),
+    ("kg m-2 s-1", None, "kg m-2 s-1"), ("degC", "C", "deg"),
+])
+def test_species_is_taken_off_before_udunits(text, species, rest):
+    assert split_species(text) == (rest, species)
+
+
+def test_parsed_unit_and_species_are_recorded():
+    unit = parse_units("Mg C m-2 yr-1")
+    assert unit.species == "C" and unit.per == "year" and "m-2" in unit.parsed and "kg" in unit.parsed
+    assert parse_units("kg m-2 s-1").species is None
+    assert parse_units("kg m-2 s-1").factor_text("noleap") == "86400000*days_in_month (noleap calendar)"
+
+
+@pytest.mark.parametrize(("text", "words"), [
+    ("furlongs per fortnight", "not a mass of carbon per area per time"),  # a speed
+    ("kg m-2", "not a mass of carbon per area per time"),
+    ("W m-2", "not a mass of carbon per area per time"),
+    ("gC per year", "not a mass of carbon per area per time"),  # no area
+    ("PgC yr-1", "not a mass of carbon per area per time"),
+    ("g C m-2 K-1 s-1", "not a mass of carbon per area per time"),
+    ("C m-2 s-1", "not a mass of carbon per area per time"),  # coulomb would be a charge; carbon alone no mass
+    ("", "unknown units"),
+    ("gC m-2 blorps-1", "unknown units"),
+    ("gC C m-2 s-1", "more than once"),
+    ("g C m-2 yr-1 month-1 month", "mix"),
+])
+def test_units_that_are_not_a_carbon_flux_are_refused(text, words):
+    with pytest.raises(NormalisationError, match=words):
         parse_units(text)
 
 
@@ -82,3 +130,27 @@ def test_missing_and_impossible_values():
         normalise_month(np.array([[np.nan, 1e20], [np.nan, np.nan]]), order, 1.0, 1)
     with pytest.raises(NormalisationError, match="beyond any land flux"):
         normalise_month(np.ones((2, 2)), order, 1e6, 1)  # kg read as g, per second read as per month
+
+
+def test_region_window_is_the_cells_meeting_the_box():
+    grid = Grid(west=-180.0, north=90.0, dx=1.0, dy=1.0, nx=360, ny=180)
+    rows, cols = region_window(grid, (110.0, 30.0, 114.0, 32.0))
+    assert (rows.start, rows.stop, cols.start, cols.stop) == (58, 60, 290, 294)  # 2 x 4 whole cells
+    rows, cols = region_window(grid, (110.5, 30.2, 113.1, 31.9))  # partly covered cells count
+    assert (rows.start, rows.stop, cols.start, cols.stop) == (58, 60, 290, 294)
+    assert region_window(grid, None) == (slice(0, 180), slice(0, 360))
+    rows, cols = region_window(Grid(0.0, 10.0, 1.0, 1.0, 5, 5), (110.0, 30.0, 114.0, 32.0))  # does not meet
+    assert rows.stop - rows.start == 0 or cols.stop - cols.start == 0
+
+
+def test_valid_share_over_the_region():
+    values = np.full((10, 10), np.nan)
+    window = (slice(0, 10), slice(0, 10))
+    values[0, 0] = 1.0  # one valid cell of 100
+    check_valid_share(values, window, 0.01, "test")
+    with pytest.raises(NormalisationError, match="1 valid of 100 cells"):
+        check_valid_share(values, window, 0.02, "test")
+    with pytest.raises(NormalisationError, match="0 valid of 4 cells"):
+        check_valid_share(values, (slice(5, 7), slice(5, 7)), 0.0, "test")  # none valid: refused even at 0
+    with pytest.raises(NormalisationError, match="does not cover"):
+        check_valid_share(values, (slice(0, 0), slice(0, 10)), 0.0, "test")

@@ -26,7 +26,7 @@ def main() -> None:
         if isinstance(code, int) and code:
             sys.exit(code)
     except SinkloadError as exc:
-        typer.secho(f"error: {exc}", err=True, fg="red")
+        typer.secho(f"error: {exc}".replace("\n", "\\n"), err=True, fg="red")
         sys.exit(1)
     except typer.Abort:
         typer.echo("aborted", err=True)
@@ -40,4 +40,17 @@ def main() -> None:
         if isinstance(exc, click.ClickException):
             exc.show()
             sys.exit(exc.exit_code)
+        _database_lost(exc)
         raise
+
+
+def _database_lost(exc: Exception) -> None:
+    """The database went away mid-command (a restart, a network cut): one line and exit 1, not a traceback.
+    Each load is one transaction, so nothing half-written stays; the next run takes over."""
+    import psycopg  # only on this path: it costs start-up time
+
+    if isinstance(exc, psycopg.OperationalError | psycopg.InterfaceError):
+        lines = str(exc).strip().splitlines()
+        typer.secho(f"error: database connection lost: {lines[0] if lines else type(exc).__name__}", err=True,
+                    fg="red")
+        sys.exit(1)

@@ -17,14 +17,17 @@ from psycopg import sql
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
+from rich.text import Text
 
 from sinkload import __version__
 from sinkload.catalog import Product, load_catalog
 from sinkload.db.connection import connect
 from sinkload.db.rasters import raster_wkb, tile_size, tiles
-from sinkload.errors import SinkloadError, file_error
+from sinkload.errors import SinkloadError, file_error, shown
+from sinkload.ingest.claims import Claim, conflicts
 from sinkload.manifest import SampleManifest
-from sinkload.normalize import Grid
+from sinkload.normalize import Grid, NormalisationError, check_valid_share, region_window
+from sinkload.output import console as output_console
 from sinkload.readers import FluxSource, open_flux
 from sinkload.roles import Roles
 from sinkload.settings import Settings
@@ -56,7 +59,8 @@ class IngestSummary:
         for column in ("file", "product", "member", "status", "months", "cells", "seconds"):
             table.add_column(column, justify="right" if column in ("months", "cells", "seconds") else "left")
         for r in self.results:
-            table.add_row(r.path.name, r.product, r.member, r.status, str(r.months), f"{r.values:,}", f"{r.seconds:.1f}")
+            table.add_row(Text(shown(r.path.name)), Text(r.product), Text(r.member), r.status, str(r.months),
+                          f"{r.values:,}", f"{r.seconds:.1f}")
         table.add_row("total", "", "", f"{sum(r.status == 'loaded' for r in self.results)} loaded",
                       str(sum(r.months for r in self.results)), f"{sum(r.values for r in self.results):,}",
                       f"{sum(r.seconds for r in self.results):.1f}")
@@ -149,6 +153,24 @@ def already_loaded(conn: psycopg.Connection, product: Product, member: str, sha2
     return conn.execute(query, [product.name, member, sha256]).fetchone()[0]
 
 
+@dataclass(frozen=True)
+class AnalysisRegion:
+    """The box (west, south, east, north; degrees) whose cells a file's months must cover with valid values, or
+    None for the whole grid; `label` says which, for messages."""
+
+    bbox: tuple[float, float, float, float] | None
+    label: str
+
+
+def analysis_region(conn: psycopg.Connection) -> AnalysisRegion:
+    """The national layer's bounding box when that layer is loaded, else the whole grid."""
+    row = conn.execute("select st_xmin(e), st_ymin(e), st_xmax(e), st_ymax(e) from "
+                       "(select st_extent(geom) as e from raw.region where scope = 'national') x").fetchone()
+    if row is None or row[0] is None:
+        return AnalysisRegion(None, "the whole grid: no national layer loaded")
+    return AnalysisRegion(tuple(float(v) for v in row), "cells meeting the national layer's bounding box")
+
+
 def _first_day(year: int, month: int) -> datetime.date:
     return datetime.date(year, month, 1)
 
@@ -156,10 +178,12 @@ def _first_day(year: int, month: int) -> datetime.date:
 def load_file(conn: psycopg.Connection, product: Product, source: FluxSource, member: str, sha256: str,
               progress: Progress | None = None, task: int | None = None) -> tuple[int, int]:
     """Write one file atomically (a savepoint inside the command's transaction), replacing the member's months
-    it covers; (months, values)."""
+    it covers; (months, values). Every month must have min_valid_share of the analysis region valid."""
     months = [_first_day(*ym) for ym in source.months]
     grid = source.order.grid
     size = tile_size(grid)
+    region = analysis_region(conn)
+    window = region_window(grid, region.bbox)
     n_values = 0
     with conn.transaction():
         product_id = ensure_product(conn, product)
@@ -167,17 +191,20 @@ def load_file(conn: psycopg.Connection, product: Product, source: FluxSource, me
         grid_id = ensure_grid(conn, grid)
         batch_id = conn.execute("""
             insert into raw.load_batch (product_id, member_id, grid_id, file_name, file_path, sha256, size_bytes,
-                release, experiment, variable, units_found, units_assumed, factor_applied, sign_applied,
-                first_month, last_month, n_months, n_values, loader_version)
-            values (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, 0, %s) returning batch_id
+                release, experiment, variable, units_found, units_assumed, factor_applied, parsed_unit, species,
+                sign_applied, first_month, last_month, n_months, n_values, loader_version)
+            values (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, 0, %s)
+            returning batch_id
         """, [product_id, member_id, grid_id, source.path.name, str(source.path.resolve()), sha256,
               source.path.stat().st_size, product.release, product.experiment, source.variable,
-              source.units_found, source.units_assumed, source.unit.factor_text(source.calendar), product.sign,
+              source.units_found, source.units_assumed, source.unit.factor_text(source.calendar),
+              source.unit.parsed, source.unit.species, product.sign,
               min(months), max(months), len(months), __version__]).fetchone()[0]
         conn.execute("delete from raw.flux_tile where member_id = %s and month = any(%s)", [member_id, months])
         with conn.cursor().copy(COPY_TILES) as copy:
             for k, month in enumerate(months):
                 values = source.normalised(k, product.sign)
+                _check_share(source, k, values, window, product.min_valid_share, region.label)
                 n_values += int(values.size - (values != values).sum())
                 for tile in tiles(values, size):
                     wkb = raster_wkb(tile.values, grid, tile.row0, tile.col0)
@@ -189,42 +216,58 @@ def load_file(conn: psycopg.Connection, product: Product, source: FluxSource, me
     return len(months), n_values
 
 
+def _check_share(source: FluxSource, k: int, values, window, min_share: float, label: str) -> None:
+    try:
+        check_valid_share(values, window, min_share, label)
+    except NormalisationError as exc:
+        year, month = source.months[k]
+        raise file_error(source.path, f"{year}-{month:02d}: {exc}") from None
+
+
 # -- the command ------------------------------------------------------------------------------------------
 
 def _progress(console: Console) -> Progress:
-    return Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TextColumn("months"),
-                    TimeElapsedColumn(), console=console, transient=True)
+    # Off a terminal a bar is noise (and leaves a blank line on stderr): none then.
+    return Progress(TextColumn("{task.description}", markup=False), BarColumn(), MofNCompleteColumn(),
+                    TextColumn("months"), TimeElapsedColumn(), console=console, transient=True,
+                    disable=not console.is_terminal)
 
 
 def ingest_paths(settings: Settings, url: str, paths: list[Path], product: str, member: str | None = None,
                  catalog_path: Path | None = None, console: Console | None = None) -> IngestSummary:
     """Load flux files (or folders) of one catalog product; prints progress and a summary table."""
-    console = console or Console(stderr=True)
+    console = console or output_console(stderr=True)
     entry = load_catalog(catalog_path or settings.catalog).product(product)
     files, skipped = collect_files([Path(p) for p in paths], entry)
     for path in skipped:
-        console.print(f"skipped {path} (not a flux of product {entry.name}: catalog skip_pattern)", soft_wrap=True)
+        console.print(f"skipped {shown(path)} (not a flux of product {entry.name}: catalog skip_pattern)",
+                      soft_wrap=True, markup=False)
     if not files:
-        raise SinkloadError(f"{', '.join(map(str, paths))}: no flux files for product {entry.name}")
+        raise SinkloadError(f"{', '.join(shown(p) for p in paths)}: no flux files for product {entry.name}")
     summary = IngestSummary(skipped=skipped)
-    for path in files:  # every file's metadata is checked before anything is written
-        _check_metadata(path, entry)
+    # Every file's metadata is checked before anything is written, and no two files may hold a member's month.
+    claims = [check_metadata(path, entry, member) for path in files]
+    for error in conflicts(claims).values():
+        raise error
     with connect(url, role=Roles(settings.role_prefix).loader, autocommit=True) as conn, \
             conn.transaction(), _progress(console) as progress:
         for path in files:  # one file open at a time: memory does not grow with the number of files
             result = _ingest_one(conn, entry, path, member, progress)
             if result.status == "already loaded":
-                console.print(f"{path}: already loaded (same sha256 for {entry.name}/{result.member}), "
-                              "nothing to do", soft_wrap=True)
+                console.print(f"{shown(path)}: already loaded (same sha256 for {entry.name}/{result.member}), "
+                              "nothing to do", soft_wrap=True, markup=False)
             summary.results.append(result)
-    Console().print(summary.table())
+    output_console().print(summary.table())
     return summary
 
 
-def _check_metadata(path: Path, entry: Product) -> None:
+def check_metadata(path: Path, entry: Product, member: str | None = None) -> Claim:
+    """Open a file, check its metadata and grid against the catalog; the months it holds for its member."""
+    name = entry.member_for(path, member)
     source = open_flux(path, entry)
     try:
         check_grid(source, entry)
+        return Claim(path, entry.name, name, tuple(source.months))
     finally:
         source.close()
 
