@@ -13,7 +13,7 @@ Create Date: 2026-11-27
 from alembic import op
 
 revision = "0007"
-down_revision = "0005"
+down_revision = "0006"
 branch_labels = None
 depends_on = None
 
