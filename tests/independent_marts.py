@@ -1,4 +1,4 @@
-"""The six marts computed in memory from the sample files with numpy and shapely/pyproj (tests/independent.py),
+"""The marts computed in memory from the sample files with numpy and shapely/pyproj (tests/independent.py),
 for the end-to-end test and the build benchmark. Shares nothing with the package."""
 
 from __future__ import annotations
@@ -11,8 +11,10 @@ import pyogrio.raw
 import shapely
 
 from independent import (
+    cell_area_m2,
     cell_overlaps,
     dominant_classes,
+    dominant_groups,
     month_days,
     read_beps,
     read_mip,
@@ -28,35 +30,28 @@ def query(url: str, sql: str) -> list[tuple]:
         return conn.execute(sql).fetchall()
 
 
-def expected_marts(url: str, manifest) -> dict:
+def expected_marts(url: str, manifest, landcover_rule: str = "group_first") -> dict:
     """The marts computed independently from the sample files and the region polygons and land-cover
     classes stored at `url` (the only things read from the database)."""
     regions = {(scope, name): shapely.from_wkb(bytes(wkb))
                for scope, name, wkb in query(url, "select scope, name, st_asbinary(geom) from raw.region")}
     classes = {code: (cls, is_eco, rank) for code, cls, is_eco, rank in
                query(url, "select code, class, is_ecosystem, class_rank from raw.landcover_class")}
-    national = regions[("national", "China")]
+    national_name = next(name for scope, name in regions if scope == "national")
+    national = regions[("national", national_name)]
     minx, miny, maxx, maxy = national.bounds
     lon0, lon1, lat0, lat1 = int(np.floor(minx)), int(np.ceil(maxx)), int(np.floor(miny)), int(np.ceil(maxy))
 
     unit_areas = cell_overlaps({f"{s}|{n}": g for (s, n), g in regions.items()}, lon0, lon1, lat0, lat1)
-    national_w = unit_areas["national|China"]
-    meta, _fids, wkb, field_data = pyogrio.raw.read(manifest.landcover)
-    codes = field_data[list(meta["fields"]).index(manifest.landcover_code_field)]
-    class_geoms = defaultdict(list)
-    for code, geom in zip(codes, shapely.from_wkb(wkb), strict=True):
-        class_geoms[classes[int(code)][0]].append(geom)
-    class_areas = cell_overlaps({c: shapely.union_all(g) for c, g in class_geoms.items()}, lon0, lon1, lat0, lat1)
-    ranks = {cls: rank for cls, _eco, rank in classes.values()}
-    dominant = dominant_classes(class_areas, ranks)
-    weights = {("national", "China"): national_w}
+    national_w = unit_areas[f"national|{national_name}"]
+    dominant = dominant_landcover(manifest, classes, (lon0, lon1, lat0, lat1))
+    weights = {}
     for key, w in unit_areas.items():
-        scope, name = key.split("|")
-        if scope == "division":
-            weights[(scope, name)] = w
+        scope, name = key.split("|", 1)
+        weights[(scope, name)] = w
     for cls, is_eco, _rank in set(classes.values()):
         if is_eco:
-            weights[("ecosystem", cls)] = np.where(dominant == cls, national_w, 0.0)
+            weights[("ecosystem", cls)] = np.where(dominant[landcover_rule] == cls, national_w, 0.0)
 
     fields = {}
     for item in manifest.flux:
@@ -68,7 +63,40 @@ def expected_marts(url: str, manifest) -> dict:
             for path in item.paths:
                 member = item.member or path.name.split("_gridded_fluxes")[0]
                 fields[(item.product, member)] = read_mip(path)
-    return compute_marts(fields, weights, national_w, (lon0, lon1, lat0, lat1))
+    marts = compute_marts(fields, weights, national_w, (lon0, lon1, lat0, lat1))
+    marts["weights"] = cell_weights(weights, (lon0, lon1, lat0, lat1))
+    marts["dominant"] = dominant
+    return marts
+
+
+def dominant_landcover(manifest, classes: dict, box_: tuple) -> dict[str, np.ndarray]:
+    """[lat, lon] dominant class under both rules: group_first (the study's) and merge_first."""
+    meta, _fids, wkb, field_data = pyogrio.raw.read(manifest.landcover)
+    codes = field_data[list(meta["fields"]).index(manifest.landcover_code_field)]
+    group_geoms, class_geoms = defaultdict(list), defaultdict(list)
+    for code, geom in zip(codes, shapely.from_wkb(wkb), strict=True):
+        group_geoms[int(code)].append(geom)
+        class_geoms[classes[int(code)][0]].append(geom)
+    group_areas = cell_overlaps({c: shapely.union_all(g) for c, g in group_geoms.items()}, *box_)
+    class_areas = {}
+    for code, areas in group_areas.items():
+        cls = classes[code][0]
+        class_areas[cls] = class_areas.get(cls, 0.0) + areas
+    ranks = {cls: rank for cls, _eco, rank in classes.values()}
+    return {"group_first": dominant_groups(group_areas, classes),
+            "merge_first": dominant_classes(class_areas, ranks)}
+
+
+def cell_weights(weights: dict, box_: tuple) -> dict:
+    """(scope, unit, lon, lat) -> (share of the cell, weight m^2) for every cell with a weight."""
+    lon0, lon1, lat0, lat1 = box_
+    out = {}
+    for (scope, unit), w in weights.items():
+        for j, i in zip(*np.nonzero(w > 0), strict=True):
+            south = lat0 + j
+            area = cell_area_m2(south, south + 1)
+            out[(scope, unit, lon0 + i + 0.5, south + 0.5)] = (w[j, i] / area, w[j, i])
+    return out
 
 
 def compute_marts(fields, weights, national_w, box_):
@@ -92,18 +120,23 @@ def compute_marts(fields, weights, national_w, box_):
     lats = lat0 + 0.5 + np.arange(lat1 - lat0)
     lons = lon0 + 0.5 + np.arange(lon1 - lon0)
     monthly, annual, zonal, cell_mean = {}, {}, {}, {}
+    coverage, annual_coverage = {}, {}
     for (product, member), (present, values) in one_degree.items():
         valid = np.isfinite(values)
         clean = np.where(valid, values, 0.0)
         for unit_key, w in weights.items():
             tgc = np.einsum("tji,ji->t", clean, w) / 1e12
             has = np.einsum("tji,ji->t", valid.astype(float), (w > 0).astype(float)) > 0
+            valid_m2 = np.einsum("tji,ji->t", valid.astype(float), w)
             for k, ym in enumerate(present):
                 monthly[(product, member, *unit_key, ym)] = tgc[k] if has[k] else None
+                coverage[(product, member, *unit_key, ym)] = (valid_m2[k] / 1e6, 100 * valid_m2[k] / w.sum())
             for year in sorted({y for y, _m in present}):
                 months = [monthly.get((product, member, *unit_key, (year, m))) for m in range(1, 13)]
                 if all(v is not None for v in months):
                     annual[(product, member, *unit_key, year)] = sum(months) / 1000
+                    annual_coverage[(product, member, *unit_key, year)] = min(
+                        coverage[(product, member, *unit_key, (year, m))][1] for m in range(1, 13))
         band_w = np.where(national_w > 0, national_w, 0.0)
         for k, ym in enumerate(present):
             num = (clean[k] * band_w).sum(axis=1)
@@ -124,8 +157,11 @@ def compute_marts(fields, weights, national_w, box_):
         for j, i in zip(*np.nonzero(national_w > 0), strict=True):
             cell_mean[(product, member, lons[i], lats[j])] = None if np.isnan(means[j, i]) else means[j, i]
     summary = summarise(annual)
+    for key, row in summary.items():
+        row["min_coverage"] = min(v for k, v in annual_coverage.items() if k[:4] == key)
     return {"monthly": monthly, "annual": annual, "summary": summary, "zonal": zonal,
-            "cell_mean": cell_mean, "spread": spread(summary)}
+            "cell_mean": cell_mean, "spread": spread(summary), "coverage": coverage,
+            "annual_coverage": annual_coverage}
 
 
 def summarise(annual):
