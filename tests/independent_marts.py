@@ -44,7 +44,10 @@ def expected_marts(url: str, manifest, landcover_rule: str = "group_first") -> d
 
     unit_areas = cell_overlaps({f"{s}|{n}": g for (s, n), g in regions.items()}, lon0, lon1, lat0, lat1)
     national_w = unit_areas[f"national|{national_name}"]
-    dominant = dominant_landcover(manifest, classes, (lon0, lon1, lat0, lat1))
+    dominant, class_areas = dominant_landcover(manifest, classes, (lon0, lon1, lat0, lat1))
+    cell_areas = np.array([[cell_area_m2(y, y + 1)] for y in range(lat0, lat1)])
+    class_shares = {cls: class_areas[cls] / cell_areas for cls, is_eco, _r in set(classes.values())
+                    if is_eco and cls in class_areas}
     weights = {}
     for key, w in unit_areas.items():
         scope, name = key.split("|", 1)
@@ -63,14 +66,46 @@ def expected_marts(url: str, manifest, landcover_rule: str = "group_first") -> d
             for path in item.paths:
                 member = item.member or path.name.split("_gridded_fluxes")[0]
                 fields[(item.product, member)] = read_mip(path)
-    marts = compute_marts(fields, weights, national_w, (lon0, lon1, lat0, lat1))
-    marts["weights"] = cell_weights(weights, (lon0, lon1, lat0, lat1))
+    box_ = (lon0, lon1, lat0, lat1)
+    marts = compute_marts(fields, weights, national_w, box_)
+    marts["weights"] = cell_weights(weights, box_)
     marts["dominant"] = dominant
+    marts["methods"] = method_means(marts, national_w, method_weights(regions, dominant, landcover_rule,
+                                                                    national_w, class_shares, box_), box_)
     return marts
 
 
-def dominant_landcover(manifest, classes: dict, box_: tuple) -> dict[str, np.ndarray]:
-    """[lat, lon] dominant class under both rules: group_first (the study's) and merge_first."""
+def method_weights(regions, dominant, rule, national_w, class_shares, box_) -> dict[str, dict]:
+    """The weights of marts.method_comparison's other methods: cell_centre (whole cells whose centre lies in
+    the unit, shapely), group_first / merge_first and class_fraction for ecosystems."""
+    lon0, lon1, lat0, lat1 = box_
+    centres = shapely.points([(x + 0.5, y + 0.5) for y in range(lat0, lat1) for x in range(lon0, lon1)])
+    areas = np.array([[cell_area_m2(y, y + 1) for _x in range(lon0, lon1)] for y in range(lat0, lat1)])
+    shape = areas.shape
+    centre = {key: np.where(np.asarray(shapely.covers(geom, centres)).reshape(shape), areas, 0.0)
+              for key, geom in regions.items()}
+    national_centre = next(w for (scope, _n), w in centre.items() if scope == "national")
+    ecosystems = {cls for cls in class_shares}
+    methods = {"cell_centre": {**centre, **{("ecosystem", cls): np.where(dominant[rule] == cls, national_centre, 0.0)
+                                            for cls in ecosystems}},
+               "class_fraction": {("ecosystem", cls): national_w * share for cls, share in class_shares.items()}}
+    for name, grid in dominant.items():
+        methods[name] = {("ecosystem", cls): np.where(grid == cls, national_w, 0.0) for cls in ecosystems}
+    return methods
+
+
+def method_means(marts, national_w, others, box_) -> dict:
+    """(product, member, scope, unit, method) -> mean_pgc_yr; exact_overlap is the marts' own."""
+    means = {(*key, "exact_overlap"): row["mean"] for key, row in marts["summary"].items()}
+    for method, method_w in others.items():
+        summary = unit_marts(marts["one_degree"], method_w, national_w, box_)["summary"]
+        means.update({(*key, method): row["mean"] for key, row in summary.items()})
+    return means
+
+
+def dominant_landcover(manifest, classes: dict, box_: tuple) -> tuple[dict[str, np.ndarray], dict]:
+    """[lat, lon] dominant class under both rules (group_first, the study's, and merge_first), and the
+    [lat, lon] area (m^2) of each class."""
     meta, _fids, wkb, field_data = pyogrio.raw.read(manifest.landcover)
     codes = field_data[list(meta["fields"]).index(manifest.landcover_code_field)]
     group_geoms, class_geoms = defaultdict(list), defaultdict(list)
@@ -84,7 +119,7 @@ def dominant_landcover(manifest, classes: dict, box_: tuple) -> dict[str, np.nda
         class_areas[cls] = class_areas.get(cls, 0.0) + areas
     ranks = {cls: rank for cls, _eco, rank in classes.values()}
     return {"group_first": dominant_groups(group_areas, classes),
-            "merge_first": dominant_classes(class_areas, ranks)}
+            "merge_first": dominant_classes(class_areas, ranks)}, class_areas
 
 
 def cell_weights(weights: dict, box_: tuple) -> dict:
@@ -100,6 +135,15 @@ def cell_weights(weights: dict, box_: tuple) -> dict:
 
 
 def compute_marts(fields, weights, national_w, box_):
+    one_degree = one_degree_fields(fields, box_)
+    marts = unit_marts(one_degree, weights, national_w, box_)
+    marts["one_degree"] = one_degree
+    return marts
+
+
+def one_degree_fields(fields, box_):
+    """(product, member) -> (months of the period present, [month, lat, lon] 1° values), with the ensemble
+    mean of each ensemble product."""
     lon0, lon1, lat0, lat1 = box_
     period = [(y, m) for y in range(PERIOD[0], PERIOD[1] + 1) for m in range(1, 13)]
     one_degree = {}
@@ -115,7 +159,11 @@ def compute_marts(fields, weights, national_w, box_):
     for product, stack in ensembles.items():
         present = stack[0][0]
         one_degree[(product, "ensemble_mean")] = (present, np.nanmean(np.stack([v for _p, v in stack]), axis=0))
+    return one_degree
 
+
+def unit_marts(one_degree, weights, national_w, box_):
+    lon0, lon1, lat0, lat1 = box_
     weights = {key: w for key, w in weights.items() if (w > 0).any()}
     lats = lat0 + 0.5 + np.arange(lat1 - lat0)
     lons = lon0 + 0.5 + np.arange(lon1 - lon0)

@@ -16,6 +16,7 @@
         'int_ensemble_spread_published',
         'int_unit_cell_weights_published',
         'int_region_layer_quality_published',
+        'int_method_comparison_published',
     ]) }}
 {%- endmacro %}
 

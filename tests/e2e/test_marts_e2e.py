@@ -139,7 +139,8 @@ def test_land_cover_follows_the_study_where_the_orders_disagree(built, expected)
                  "select d.rule, c.west, c.south, d.class from intermediate.int_landcover_cell_dominants d "
                  "join intermediate.int_analysis_cells c using (cell_id)")
     stored = {(rule, int(west), int(south)): cls for rule, west, south, cls in rows}
-    lon0, lat0 = min(w for _r, w, _s in stored), min(s for _r, _w, s in stored)
+    (lon0, lat0), = query(built[0].database_url,
+                          "select min(west)::int, min(south)::int from intermediate.int_analysis_cells")
     for x, y in DISAGREEING_CELLS:
         assert group_first[y - lat0, x - lon0] == "cropland" and merge_first[y - lat0, x - lon0] == "forest"
         assert stored[("group_first", x, y)] == "cropland" and stored[("merge_first", x, y)] == "forest"
@@ -199,3 +200,16 @@ def test_region_layer_quality(built):
         assert uncovered == pytest.approx(shapely.difference(national, union).area / 1e6, abs=tolerance)
         assert multiple == pytest.approx(shapely.intersection(shapely.union_all(pairs), national).area / 1e6, abs=tolerance)
         assert outside == pytest.approx(shapely.difference(union, national).area / 1e6, abs=tolerance)
+
+
+def test_method_comparison(built, expected):
+    rows = query(built[0].database_url,
+                 "select product, member, scope, unit, method, mean_pgc_yr, difference_pct from marts.method_comparison")
+    _compare({(p, m, s, u, method): v for p, m, s, u, method, v, _d in rows}, expected["methods"])
+    wanted = expected["methods"]
+    for p, m, s, u, method, _v, difference in rows:
+        reference = wanted[(p, m, s, u, "exact_overlap")]
+        assert difference == pytest.approx(100 * (wanted[(p, m, s, u, method)] - reference) / abs(reference),
+                                           rel=1e-5, abs=1e-6)
+    # the disagreeing cells move cropland and forest between the two land-cover orders
+    assert any(abs(d) > 1e-3 for p, m, s, u, method, _v, d in rows if method == "merge_first" and u == "cropland")
