@@ -72,6 +72,7 @@ def expected_marts(url: str, manifest, landcover_rule: str = "group_first") -> d
     marts["dominant"] = dominant
     marts["methods"] = method_means(marts, national_w, method_weights(regions, dominant, landcover_rule,
                                                                     national_w, class_shares, box_), box_)
+    del marts["one_degree"]
     return marts
 
 
