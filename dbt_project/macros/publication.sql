@@ -28,6 +28,8 @@
         {% if target.role %}set role {{ adapter.quote(target.role) }};{% endif %}
         create schema if not exists intermediate;
         do $start_build$
+        declare
+            seed bigint := 0;
         begin
             if to_regclass('intermediate.build_run') is null then
                 create table intermediate.build_run (
@@ -35,10 +37,15 @@
                     invocation_id text not null unique,
                     started_at timestamptz not null default now()
                 );
-                -- a warehouse built before build ids came from this sequence: continue above its ids
-                if to_regclass('intermediate.int_publication') is not null then
-                    perform setval(pg_get_serial_sequence('intermediate.build_run', 'build_id'),
-                                   (select max(build_id) from intermediate.int_publication));
+                -- continue above every build id already used (a warehouse built before build ids came
+                -- from this sequence, or one whose build_run was lost)
+                {% for relation in ['int_publication'] + published_models() %}
+                if to_regclass('intermediate.{{ relation }}') is not null then
+                    execute 'select greatest($1, max(build_id)) from intermediate.{{ relation }}' into seed using seed;
+                end if;
+                {% endfor %}
+                if seed > 0 then
+                    perform setval(pg_get_serial_sequence('intermediate.build_run', 'build_id'), seed);
                 end if;
             end if;
         end
@@ -79,6 +86,8 @@
 {#- Keep, of each published model, the copies named by the two newest publications (the newest, and the
     one a reader may still be reading). -#}
 {% macro prune_published() -%}
+    -- rows of a warehouse published before per-model publication (no model): history only
+    delete from {{ this }} where model is null;
     {% for model_name in published_models() %}
         delete from {{ ref(model_name) }}
         where build_id not in (

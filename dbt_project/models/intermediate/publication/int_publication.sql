@@ -18,7 +18,8 @@
 {%- set sources = {} -%}
 {%- if execute -%}
     {%- set previous = {} -%}
-    {%- if is_incremental() -%}
+    {#- a warehouse published before per-model publication has no `model` column yet: nothing to carry -#}
+    {%- if is_incremental() and 'model' in (adapter.get_columns_in_relation(this) | map(attribute='name') | list) -%}
         {%- set rows = run_query(
             "select model, model_build_id from " ~ this ~ " where build_id = (select max(build_id) from "
             ~ this ~ ") and model is not null") -%}
