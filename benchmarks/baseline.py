@@ -9,7 +9,7 @@ What is measured
      their sum is "full ingest + build".
   3. Baseline, in this process: the unit weights computed once (exact overlap of every 1 deg cell with the
      stored region polygons and the land-cover file's classes on the sphere's equal-area projection, where a
-     cell is a rectangle, so polygons are clipped by rectangles; the rule is tests/independent_marts.unit_weights),
+     cell is a rectangle, so polygons are clipped by rectangles; the rule is tests/independent_marts.geography),
      then per product the files read whole with netCDF4/rasterio,
      converted with vectorised factors, harmonised to 1 deg by separable overlap matrices (one einsum) and
      reduced to unit-month totals with ONE matrix product [member x month, cell] @ [cell, unit].
@@ -43,7 +43,7 @@ sys.path.insert(0, str(ROOT / "tests"))
 from _common import machine_info, sinkload_binary, timed  # noqa: E402
 
 from independent import R, to_cea, to_one_degree  # noqa: E402
-from independent_marts import PERIOD, read_fields, unit_weights  # noqa: E402
+from independent_marts import PERIOD, geography, read_fields  # noqa: E402
 from reload_support import cli_env  # noqa: E402
 from sinkload.db.connection import database_url  # noqa: E402
 from sinkload.db.scratch import fresh_database  # noqa: E402
@@ -139,8 +139,8 @@ def product_totals(members: dict[str, object], box_, units: np.ndarray) -> dict[
 def run_baseline(url: str, manifest) -> tuple[dict, dict]:
     """Unit-month totals {(product, member, scope, unit, (y, m)): Tg C} and the phase timings."""
     with timed() as weights_timer:
-        weights, _national_w, box_ = unit_weights(url, manifest, overlaps=clipped_cell_overlaps)
-        keys, units = unit_matrix(weights)
+        geo = geography(url, manifest, overlaps=clipped_cell_overlaps)
+        keys, units = unit_matrix(geo.weights)
     with timed() as read_timer:
         fields = read_fields(manifest)
     by_product = defaultdict(dict)
@@ -149,7 +149,7 @@ def run_baseline(url: str, manifest) -> tuple[dict, dict]:
     totals = {}
     with timed() as compute_timer:
         for product, members in by_product.items():
-            for member, (months, values) in product_totals(members, box_, units).items():
+            for member, (months, values) in product_totals(members, geo.box, units).items():
                 for j, (scope, unit) in enumerate(keys):
                     for k, ym in enumerate(months):
                         if np.isfinite(values[k, j]):

@@ -173,6 +173,18 @@ def dominant_classes(class_areas: dict[str, np.ndarray], ranks: dict[str, int]) 
     return out
 
 
+def dominant_groups(group_areas: dict[int, np.ndarray], classes: dict[int, tuple]) -> np.ndarray:
+    """The study's order: [lat, lon] class of the vegetation group (code) with the largest area (rounded to
+    m^2; ties -> the group whose class has the lower rank, then the lower code); '' where none.
+    `classes`: code -> (class, is_ecosystem, rank)."""
+    codes = sorted(group_areas, key=lambda code: (classes[code][2], code))
+    stacked = np.stack([np.round(group_areas[code]) for code in codes])
+    best = np.argmax(stacked, axis=0)
+    out = np.array([classes[code][0] for code in codes], dtype=object)[best]
+    out[stacked.max(axis=0) <= 0] = ""
+    return out
+
+
 def group_by(rows, key):
     grouped = defaultdict(list)
     for row in rows:

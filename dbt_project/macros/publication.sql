@@ -1,10 +1,69 @@
-{#- Publication of the marts (see docs/marts.md): tables behind the views are appended per build and a
-    view shows only the newest build recorded in int_publication, so readers see old or new, never a mix,
-    and a build that fails before publication leaves the last complete state. -#}
+{#- Publication of the marts (see docs/marts.md). Each published model appends a complete copy of its
+    tested intermediate model under the id of the build that wrote it; int_publication records, per build,
+    which copy of every published model the marts show. A published model that did not run in a build
+    (a partial build) keeps the copy the previous publication named, so a publication always carries every
+    published model; readers see old or new, never a mix, and a build that fails before publication leaves
+    the last complete state. -#}
 
-{#- One id per dbt invocation: microseconds since the epoch of run_started_at. -#}
+{#- The published models: the one list (int_publication, its pruning and the mart views use it). -#}
+{% macro published_models() -%}
+    {{ return([
+        'int_sink_cell_means_published',
+        'int_sink_unit_months_published',
+        'int_sink_unit_years_published',
+        'int_sink_unit_summary_published',
+        'int_sink_zonal_months_published',
+        'int_ensemble_spread_published',
+        'int_unit_cell_weights_published',
+        'int_region_layer_quality_published',
+        'int_method_comparison_published',
+    ]) }}
+{%- endmacro %}
+
+{#- on-run-start: a build id for this dbt invocation, from a sequence (never the clock), and the helper that
+    lets a data test fail with a message of its own. -#}
+{% macro start_build() -%}
+    {% if execute %}
+        {#- dbt's set role on open is rolled back on the hook connection: own these objects as the profile's role -#}
+        {% if target.role %}set role {{ adapter.quote(target.role) }};{% endif %}
+        create schema if not exists intermediate;
+        do $start_build$
+        declare
+            seed bigint := 0;
+        begin
+            if to_regclass('intermediate.build_run') is null then
+                create table intermediate.build_run (
+                    build_id bigint generated always as identity primary key,
+                    invocation_id text not null unique,
+                    started_at timestamptz not null default now()
+                );
+                -- continue above every build id already used (a warehouse built before build ids came
+                -- from this sequence, or one whose build_run was lost)
+                {% for relation in ['int_publication'] + published_models() %}
+                if to_regclass('intermediate.{{ relation }}') is not null then
+                    execute 'select greatest($1, max(build_id)) from intermediate.{{ relation }}' into seed using seed;
+                end if;
+                {% endfor %}
+                if seed > 0 then
+                    perform setval(pg_get_serial_sequence('intermediate.build_run', 'build_id'), seed);
+                end if;
+            end if;
+        end
+        $start_build$;
+        insert into intermediate.build_run (invocation_id) values ('{{ invocation_id }}')
+        on conflict (invocation_id) do nothing;
+        create or replace function intermediate.fail_check(message text) returns boolean
+        language plpgsql as $fail_check$
+        begin
+            raise exception '%', message;
+        end
+        $fail_check$;
+    {% endif %}
+{%- endmacro %}
+
+{#- The id of this dbt invocation's build. -#}
 {% macro current_build_id() -%}
-    {{ (run_started_at.timestamp() * 1000000) | int }}::bigint
+    (select build_id from intermediate.build_run where invocation_id = '{{ invocation_id }}')
 {%- endmacro %}
 
 {#- Body of a published model: the current build's copy of a tested intermediate model. -#}
@@ -13,15 +72,28 @@
     from {{ relation }} as source_rows
 {%- endmacro %}
 
-{#- The build a mart view shows. -#}
-{% macro published_build_id() -%}
-    (select max(build_id) from {{ ref('int_publication') }})
+{#- Body of a mart view: the rows of the published model's copy that the newest publication names. -#}
+{% macro published_rows(model_name) -%}
+    select * from {{ ref(model_name) }}
+    where build_id = (
+        select model_build_id from {{ ref('int_publication') }}
+        where model = '{{ model_name }}'
+        order by build_id desc
+        limit 1
+    )
 {%- endmacro %}
 
-{#- Keep the two newest published builds (the newest, and the one a reader may still be reading). -#}
-{% macro prune_published(relations) -%}
-    {% for relation in relations %}
-        delete from {{ relation }}
-        where build_id not in (select build_id from {{ this }} order by build_id desc limit 2);
+{#- Keep, of each published model, the copies named by the two newest publications (the newest, and the
+    one a reader may still be reading). -#}
+{% macro prune_published() -%}
+    -- rows of a warehouse published before per-model publication (no model): history only
+    delete from {{ this }} where model is null;
+    {% for model_name in published_models() %}
+        delete from {{ ref(model_name) }}
+        where build_id not in (
+            select model_build_id from {{ this }}
+            where model = '{{ model_name }}'
+                and build_id in (select distinct build_id from {{ this }} order by build_id desc limit 2)
+        );
     {% endfor %}
 {%- endmacro %}

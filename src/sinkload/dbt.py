@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -64,9 +65,26 @@ def run_dbt(settings: Settings, url: str, args: list[str], dbt_vars: dict | None
     if not quiet:
         sys.stdout.write(result.stdout)
     if result.returncode != 0:
-        failures = [line for line in result.stdout.splitlines() if "ERROR" in line or "FAIL" in line]
-        detail = failures[-1].strip() if failures else (result.stderr.strip().splitlines() or ["unknown"])[-1]
         if quiet:
             sys.stdout.write(result.stdout)
-        raise SinkloadError(f"dbt {args[0]} failed: {detail}")
+        raise SinkloadError(f"dbt {args[0]} failed: {failure_detail(result.stdout, result.stderr)}")
     return result
+
+
+ANSI = re.compile(r"\x1b\[[0-9;]*m")
+LOG_PREFIX = re.compile(r"^\d\d:\d\d:\d\d\s+")
+
+
+def failure_detail(stdout: str, stderr: str) -> str:
+    """One line for a failed dbt run: the first failing node and dbt's message about it (a failing data
+    test's own message, e.g. a partition gap), else dbt's last ERROR/FAIL line."""
+    lines = [LOG_PREFIX.sub("", ANSI.sub("", line)).strip() for line in stdout.splitlines()]
+    for index, line in enumerate(lines):
+        if line.startswith("Failure in ") or line.startswith("Error in "):
+            node = line.split("(")[0].strip()
+            message = next((text for text in lines[index + 1:]
+                            if text and " Error in " not in f" {text}" and not text.startswith("compiled code")
+                            and not text.startswith("See test failures")), "")
+            return f"{node}: {message}" if message else node
+    failures = [line for line in lines if "ERROR" in line or "FAIL" in line]
+    return failures[-1] if failures else (stderr.strip().splitlines() or ["unknown"])[-1]

@@ -20,7 +20,7 @@ import pytest
 import shapely
 from shapely.geometry import MultiPolygon, Polygon, box
 
-from independent import R, cell_overlaps, dominant_classes
+from independent import R, cell_overlaps, dominant_groups
 from reload_support import fresh_database, raw_fingerprint, run_cli
 from sinkload.dbt import run_dbt
 
@@ -182,11 +182,12 @@ def test_dominant_class_by_area_maximum_with_the_tie_rule(geo):
     assert {cell: dominant.get(cell) for cell in HAND_CHECKED} == HAND_CHECKED
 
     bounds = grid_bounds(COUNTRY)
-    by_class: dict[str, list] = {}
+    by_group: dict[int, list] = {}
     for code, geom in LANDCOVER:
-        by_class.setdefault(CLASS_OF_CODE[code], []).append(geom)
-    class_areas = cell_overlaps({c: shapely.union_all(g) for c, g in by_class.items()}, *bounds)
-    grid = dominant_classes(class_areas, CLASS_RANK)
+        by_group.setdefault(code, []).append(geom)
+    group_areas = cell_overlaps({c: shapely.union_all(g) for c, g in by_group.items()}, *bounds)
+    classes = {code: (cls, True, CLASS_RANK[cls]) for code, cls in CLASS_OF_CODE.items()}
+    grid = dominant_groups(group_areas, classes)  # the study's order (dbt var landcover_rule: group_first)
     lon0, _, lat0, _ = bounds
     cells = {(int(w), int(s)) for w, s in query(geo, "select west, south from intermediate.int_analysis_cells")}
     independent = {(lon0 + col, lat0 + row): cls for (row, col), cls in np.ndenumerate(grid)

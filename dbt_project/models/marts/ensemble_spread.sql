@@ -1,6 +1,5 @@
 with published as (
-    select * from {{ ref('int_ensemble_spread_published') }}
-    where build_id = {{ published_build_id() }}
+    {{ published_rows('int_ensemble_spread_published') }}
 ),
 
 final as (

@@ -1,6 +1,5 @@
 with published as (
-    select * from {{ ref('int_sink_unit_years_published') }}
-    where build_id = {{ published_build_id() }}
+    {{ published_rows('int_sink_unit_years_published') }}
 ),
 
 final as (
@@ -10,7 +9,8 @@ final as (
         scope,
         unit,
         year,
-        sink_pgc
+        sink_pgc,
+        min_coverage_pct
     from published
 )
 

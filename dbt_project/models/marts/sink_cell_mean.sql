@@ -1,6 +1,5 @@
 with published as (
-    select * from {{ ref('int_sink_cell_means_published') }}
-    where build_id = {{ published_build_id() }}
+    {{ published_rows('int_sink_cell_means_published') }}
 ),
 
 final as (

@@ -1,6 +1,5 @@
 with published as (
-    select * from {{ ref('int_sink_unit_months_published') }}
-    where build_id = {{ published_build_id() }}
+    {{ published_rows('int_sink_unit_months_published') }}
 ),
 
 final as (
@@ -10,7 +9,9 @@ final as (
         scope,
         unit,
         month,
-        sink_tgc
+        sink_tgc,
+        valid_area_km2,
+        coverage_pct
     from published
 )
 

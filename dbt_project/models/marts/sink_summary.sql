@@ -1,6 +1,5 @@
 with published as (
-    select * from {{ ref('int_sink_unit_summary_published') }}
-    where build_id = {{ published_build_id() }}
+    {{ published_rows('int_sink_unit_summary_published') }}
 ),
 
 final as (
@@ -14,7 +13,8 @@ final as (
         n_years,
         mean_pgc_yr,
         interannual_sd_pgc_yr,
-        share_pct
+        share_pct,
+        min_coverage_pct
     from published
 )
 

@@ -1,6 +1,5 @@
 with published as (
-    select * from {{ ref('int_sink_zonal_months_published') }}
-    where build_id = {{ published_build_id() }}
+    {{ published_rows('int_sink_zonal_months_published') }}
 ),
 
 final as (

@@ -1,35 +1,28 @@
-{#- Area (m^2 of the sphere) and share of each land-cover class in each 1° analysis cell. -#}
+{#- Area (m^2 of the sphere) and share of each land-cover class in each 1° analysis cell: the sum over the
+    vegetation groups that map to the class. -#}
 
-with cells as (
-    select cell_id, area_m2, geom_cea from {{ ref('int_analysis_cells') }}
+with group_areas as (
+    select cell_id, code, area_m2 from {{ ref('int_landcover_cell_group_fractions') }}
 ),
 
-pieces as (
-    select class, geom_cea from {{ ref('int_landcover_pieces_subdivided') }}
+classes as (
+    select code, class from {{ ref('stg_raw__landcover_classes') }}
 ),
 
-cell_overlaps as (
-    select
-        cells.cell_id,
-        pieces.class,
-        case
-            when st_covers(pieces.geom_cea, cells.geom_cea) then st_area(cells.geom_cea)
-            else st_area(st_intersection(pieces.geom_cea, cells.geom_cea))
-        end as area_m2
-    from cells
-    inner join pieces on pieces.geom_cea && cells.geom_cea
+cells as (
+    select cell_id, area_m2 from {{ ref('int_analysis_cells') }}
 ),
 
 final as (
     select
-        cell_overlaps.cell_id,
-        cell_overlaps.class,
-        sum(cell_overlaps.area_m2) as area_m2,
-        sum(cell_overlaps.area_m2) / cells.area_m2 as fraction
-    from cell_overlaps
-    inner join cells on cell_overlaps.cell_id = cells.cell_id
-    group by cell_overlaps.cell_id, cell_overlaps.class, cells.area_m2
-    having sum(cell_overlaps.area_m2) > 0
+        group_areas.cell_id,
+        classes.class,
+        sum(group_areas.area_m2) as area_m2,
+        sum(group_areas.area_m2) / cells.area_m2 as fraction
+    from group_areas
+    inner join classes on group_areas.code = classes.code
+    inner join cells on group_areas.cell_id = cells.cell_id
+    group by group_areas.cell_id, classes.class, cells.area_m2
 )
 
 select * from final

@@ -1,6 +1,7 @@
 {{ config(post_hook=["create index on {{ this }} using gist (geom_cea)", "analyze {{ this }}"]) }}
 
-{#- Land-cover polygons with their class, on the equal-area projection, cut into small pieces. -#}
+{#- Land-cover polygons with their vegetation group (the map's own code) and its class, on the equal-area
+    projection, cut into small pieces. -#}
 
 with landcover as (
     select code, geom from {{ ref('stg_raw__landcover') }}
@@ -12,6 +13,7 @@ classes as (
 
 final as (
     select
+        landcover.code,
         classes.class,
         st_subdivide({{ to_cea('landcover.geom') }}, 256) as geom_cea
     from landcover

@@ -1,5 +1,6 @@
 {#- Mass exchanged per unit and month (Tg C), from the valid 1° cells; NULL (never 0) when no cell of the
-    unit has a value. n_valid_cells / n_cells make partial coverage visible. -#}
+    unit has a value. n_valid_cells / n_cells, valid_area_m2 and coverage_pct make partial coverage
+    visible. -#}
 
 with cell_months as (
     select product, member, month, cell_id, sink_gc_m2
@@ -15,7 +16,9 @@ product_months as (
 ),
 
 unit_sizes as (
-    select scope, unit, count(*) as n_cells from weights group by scope, unit
+    select scope, unit, count(*) as n_cells, sum(weight_m2) as weight_m2
+    from weights
+    group by scope, unit
 ),
 
 sums as (
@@ -26,7 +29,8 @@ sums as (
         weights.unit,
         cell_months.month,
         sum(cell_months.sink_gc_m2 * weights.weight_m2) / 1e12 as sink_tgc,
-        count(*) as n_valid_cells
+        count(*) as n_valid_cells,
+        sum(weights.weight_m2) as valid_area_m2
     from cell_months
     inner join weights on cell_months.cell_id = weights.cell_id
     group by 1, 2, 3, 4, 5
@@ -41,7 +45,9 @@ final as (
         product_months.month,
         sums.sink_tgc,
         coalesce(sums.n_valid_cells, 0) as n_valid_cells,
-        unit_sizes.n_cells
+        unit_sizes.n_cells,
+        coalesce(sums.valid_area_m2, 0) / 1e6 as valid_area_km2,
+        100 * coalesce(sums.valid_area_m2, 0) / unit_sizes.weight_m2 as coverage_pct
     from product_months
     cross join unit_sizes
     left join sums

@@ -3,7 +3,7 @@
     zero). -#}
 
 with unit_years as (
-    select product, member, scope, unit, year, sink_pgc
+    select product, member, scope, unit, year, sink_pgc, min_coverage_pct
     from {{ ref('int_sink_unit_years_summed') }}
 ),
 
@@ -17,7 +17,8 @@ summary as (
         max(year) as last_year,
         count(*) as n_years,
         avg(sink_pgc) as mean_pgc_yr,
-        stddev_samp(sink_pgc) as interannual_sd_pgc_yr
+        stddev_samp(sink_pgc) as interannual_sd_pgc_yr,
+        min(min_coverage_pct) as min_coverage_pct
     from unit_years
     group by 1, 2, 3, 4
 ),
@@ -42,7 +43,8 @@ final as (
         case
             when summary.scope = 'national' then null
             else 100 * summary.mean_pgc_yr / nullif(scope_totals.scope_total_pgc_yr, 0)
-        end as share_pct
+        end as share_pct,
+        summary.min_coverage_pct
     from summary
     inner join scope_totals
         on summary.product = scope_totals.product

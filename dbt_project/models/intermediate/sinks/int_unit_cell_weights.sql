@@ -1,11 +1,17 @@
-{#- How much of each 1° cell counts in each unit, in m^2 of the sphere:
-    national and division units by the cell's exact area share inside the unit's polygon;
+{{ config(post_hook=["create index on {{ this }} (cell_id)", "analyze {{ this }}"]) }}
+
+{#- How much of each 1° cell counts in each unit, in m^2 of the sphere (R = var earth_radius_m):
+    region units (every layer) by the cell's exact area share inside the unit's polygon;
     ecosystem units are the cells whose dominant land-cover class is that ecosystem, each weighted by
     its share inside the national boundary. -#}
 
 with region_fractions as (
-    select cell_id, scope, unit, area_m2
+    select cell_id, scope, unit, fraction, area_m2
     from {{ ref('int_analysis_cell_region_fractions') }}
+),
+
+cells as (
+    select cell_id, lon, lat, geom from {{ ref('int_analysis_cells') }}
 ),
 
 dominant_classes as (
@@ -15,7 +21,7 @@ dominant_classes as (
 ),
 
 regions as (
-    select scope, unit, cell_id, area_m2 as weight_m2
+    select scope, unit, cell_id, fraction, area_m2 as weight_m2
     from region_fractions
 ),
 
@@ -24,16 +30,32 @@ ecosystems as (
         'ecosystem' as scope,
         dominant_classes.class as unit,
         region_fractions.cell_id,
+        region_fractions.fraction,
         region_fractions.area_m2 as weight_m2
     from region_fractions
     inner join dominant_classes on region_fractions.cell_id = dominant_classes.cell_id
     where region_fractions.scope = 'national'
 ),
 
-final as (
-    select scope, unit, cell_id, weight_m2 from regions
+weights as (
+    select scope, unit, cell_id, fraction, weight_m2 from regions
     union all
-    select scope, unit, cell_id, weight_m2 from ecosystems
+    select scope, unit, cell_id, fraction, weight_m2 from ecosystems
+),
+
+final as (
+    select
+        weights.scope,
+        weights.unit,
+        weights.cell_id,
+        weights.weight_m2,
+        cells.lon,
+        cells.lat,
+        weights.fraction,
+        cells.geom,
+        'sphere R={{ var("earth_radius_m") }} m' as earth_model
+    from weights
+    inner join cells on weights.cell_id = cells.cell_id
 )
 
 select * from final
