@@ -209,7 +209,7 @@ def build_world(settings: Settings, directory: Path, years: range = YEARS_DEFAUL
     reload (ingest + build). Returns (inbox, member file, its rate field)."""
     national, divisions, landcover = world_regions(directory)
     for args in (["regions", national, "--scope", "national", "--name-field", "name"],
-                 ["regions", divisions, "--scope", "division", "--name-field", "name"],
+                 ["regions", divisions, "--scope", "division", "--name-field", "name", "--tiles-national"],
                  ["landcover", landcover, "--code-field", "code"]):
         result = run_cli(settings, "ingest", *args)
         assert result.returncode == 0, result.stdout + result.stderr

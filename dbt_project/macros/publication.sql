@@ -83,6 +83,14 @@
     )
 {%- endmacro %}
 
+{#- The newest publication as one row: its build id and when it switched the views. -#}
+{% macro latest_publication() -%}
+    select build_id, max(published_at) as published_at
+    from {{ ref('int_publication') }}
+    where build_id = (select max(build_id) from {{ ref('int_publication') }})
+    group by build_id
+{%- endmacro %}
+
 {#- Keep, of each published model, the copies named by the two newest publications (the newest, and the
     one a reader may still be reading). -#}
 {% macro prune_published() -%}

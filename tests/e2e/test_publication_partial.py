@@ -107,7 +107,8 @@ def test_a_layer_with_a_gap_fails_the_build_naming_it(server_url, base_settings,
         shrunk = {**DIVISIONS, "North": (west, south, east - 0.5, north)}
         layer = write_geojson(tmp_path / "divisions_with_gap.geojson", [
             rectangle_feature(name, *box) for name, box in shrunk.items()])
-        result = run_cli(settings, "ingest", "regions", layer, "--scope", "division", "--name-field", "name")
+        result = run_cli(settings, "ingest", "regions", layer, "--scope", "division", "--name-field", "name",
+                         "--tiles-national")
         assert result.returncode == 0, result.stdout + result.stderr
 
         result = run_cli(settings, "build")

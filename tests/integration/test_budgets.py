@@ -301,7 +301,7 @@ def test_lineage_follows_a_replaced_file(world):
     assert stale == 0
     # The reload's partial build recorded what built it too.
     info = rows(settings, "select * from marts.build_info")[0]
-    assert info["started_at"] is not None and info["sinkload_version"] and info["dbt_vars"]["national_iso3"] == ISO3
+    assert info["started_at"] is not None and info["sinkload_version"] and info["dbt_vars"]["landcover_rule"] == "group_first"
     lineage_total = rows(settings, "select count(*) as n from marts.sink_lineage")[0]["n"]
     assert info["view_row_counts"]["sink_lineage"] == lineage_total
 

@@ -1,14 +1,18 @@
 {#- The MIP's national CO2 budgets (Byrne et al. 2023) against the warehouse's national annual sinks of the
-    product whose catalog `experiment` is the budget's experiment, for the country var('national_iso3').
+    product whose catalog `experiment` is the budget's experiment, for the national layer's country (its iso3).
     Budget fluxes are Tg CO2 per year, positive = to the atmosphere: sink (Pg C per year, positive = uptake)
     = -NBE x 12.011 / 44.009 / 1000. See docs/marts.md for what the comparison can and cannot show. -#}
 
 {%- set c_per_co2 = '(12.011 / 44.009)' %}
 
-with budget as (
+with national_layer as (
+    select iso3 from {{ ref('stg_raw__region_layers') }} where scope = 'national'
+),
+
+budget as (
     select experiment, year, is_mean, value_tgco2_yr, unc_tgco2_yr
     from {{ ref('stg_raw__budget_values') }}
-    where code = '{{ var("national_iso3") }}' and quantity = 'NBE' and experiment is not null
+    where code = (select iso3 from national_layer) and quantity = 'NBE' and experiment is not null
 ),
 
 budget_years as (
@@ -83,7 +87,7 @@ rows_wanted as (
 
 final as (
     select
-        '{{ var("national_iso3") }}'::text as iso3,
+        (select iso3 from national_layer) as iso3,
         rows_wanted.product,
         rows_wanted.experiment,
         rows_wanted.unit,

@@ -1,9 +1,7 @@
 {#- The published build: which build the mart views show, what built it and how many rows each view has. -#}
 
 with published as (
-    select build_id, published_at
-    from {{ ref('int_publication') }}
-    where build_id = {{ published_build_id() }}
+    {{ latest_publication() }}
 ),
 
 metadata as (

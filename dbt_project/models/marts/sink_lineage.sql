@@ -19,18 +19,13 @@ batches as (
     select * from {{ ref('stg_raw__load_batches') }}
 ),
 
-batch_units as (
-    select batch_id, parsed_unit from {{ ref('stg_raw__load_batch_units') }}
-),
-
 published as (
     select
         publication.build_id,
         publication.published_at,
         coalesce(metadata.started_at, publication.published_at) as build_started_at
-    from {{ ref('int_publication') }} as publication
+    from ({{ latest_publication() }}) as publication
     left join {{ ref('int_build_metadata') }} as metadata on publication.build_id = metadata.build_id
-    where publication.build_id = {{ published_build_id() }}
 ),
 
 member_months as (
@@ -59,7 +54,7 @@ final as (
         batches.size_bytes,
         batches.units_found,
         batches.units_assumed,
-        batch_units.parsed_unit,
+        batches.parsed_unit,
         batches.factor_applied,
         batches.sign_applied,
         batches.loader_version,
@@ -69,7 +64,6 @@ final as (
         case when batches.loaded_at <= published.build_started_at then published.published_at end as published_at
     from (select * from member_months union all select * from ensemble_months) as lineage
     inner join batches on lineage.batch_id = batches.batch_id
-    left join batch_units on lineage.batch_id = batch_units.batch_id
     cross join published
 )
 

@@ -16,5 +16,5 @@ select
     {{ var('period_start_year') }}::integer as period_start_year,
     {{ var('period_end_year') }}::integer as period_end_year,
     '{{ tojson({"period_start_year": var("period_start_year"), "period_end_year": var("period_end_year"),
-                "earth_radius_m": var("earth_radius_m"), "national_iso3": var("national_iso3")}) | replace("'", "''") }}'::jsonb
+                "earth_radius_m": var("earth_radius_m"), "landcover_rule": var("landcover_rule")}) | replace("'", "''") }}'::jsonb
         as dbt_vars

@@ -16,6 +16,8 @@ renamed as (
         variable,
         units_found,
         units_assumed,
+        parsed_unit,
+        species,
         factor_applied,
         sign_applied,
         first_month,

@@ -4,8 +4,9 @@ with source as (
 
 renamed as (
     select
-        source.scope,
-        {{ tiles_national_expression('source') }} as tiles_national
+        scope,
+        tiles_national,
+        iso3
     from source
 )
 
