@@ -9,8 +9,8 @@ from pathlib import Path
 import yaml
 
 from sinkload.errors import SinkloadError, file_error
+from sinkload.readers import FAMILIES
 
-FAMILIES = ("netcdf", "geotiff")
 TIME_RULES = ("start_date", "cf", "band_year")
 KINDS = ("top-down", "bottom-up")
 

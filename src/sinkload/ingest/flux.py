@@ -25,11 +25,11 @@ from sinkload.db.rasters import raster_wkb, tile_size, tiles
 from sinkload.errors import SinkloadError, file_error
 from sinkload.manifest import SampleManifest
 from sinkload.normalize import Grid
-from sinkload.readers import FluxSource, open_flux
+from sinkload.readers import FLUX_SUFFIXES, open_flux
+from sinkload.readers.base import FluxSource
 from sinkload.roles import Roles
 from sinkload.settings import Settings
 
-FLUX_SUFFIXES = (".nc", ".nc4", ".tif", ".tiff")
 GRID_TOLERANCE_DEG = 1e-6
 COPY_TILES = ("copy raw.flux_tile (product_id, member_id, month, grid_id, tile_row, tile_col, col0, row0, "
               "batch_id, rast) from stdin")
