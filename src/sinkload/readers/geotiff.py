@@ -2,7 +2,8 @@
 `units` tag, else the catalog's default; the catalog's time rule does not apply (the year comes from the name).
 
 Opened with rioxarray, lazily and unmasked (`mask_and_scale=False`): the CRS, transform and nodata come from
-rioxarray's `rio` accessor, and `isel` on the band dimension reads one band (month) at a time."""
+rioxarray's `rio` accessor, the `units` from its attributes (the file's tag, or band 1's, or the bands' GDAL
+unit type), and `isel` on the band dimension reads one band (month) at a time."""
 
 from __future__ import annotations
 
