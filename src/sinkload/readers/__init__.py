@@ -37,11 +37,12 @@ READERS = (
 )
 FAMILIES = tuple(reader.family for reader in READERS)
 FLUX_SUFFIXES = tuple(suffix for reader in READERS for suffix in reader.suffixes)
+_BY_FAMILY = {reader.family: reader for reader in READERS}
 
 
 def reader_for(family: str) -> Reader:
     """The reader of a format family (the catalog has checked the name against FAMILIES)."""
-    return next(reader for reader in READERS if reader.family == family)
+    return _BY_FAMILY[family]
 
 
 def open_flux(path: Path, product: Product) -> FluxSource:
