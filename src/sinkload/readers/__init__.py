@@ -3,7 +3,7 @@ Values are read one month at a time, so files larger than memory load too.
 
 The registry below is the one place that says which format families exist and which files each reads:
 the catalog's `family:` values and the folder walk's flux suffixes are derived from it. A reader's module
-is imported on first use (xarray and rioxarray add 0.3 to 0.6 s to a process's start-up), so this module
+is imported on first use (xarray and rioxarray add 0.2 to 0.6 s to a process's start-up), so this module
 stays light enough for the catalog to import."""
 
 from __future__ import annotations
