@@ -9,8 +9,8 @@ from pathlib import Path
 import yaml
 
 from sinkload.errors import SinkloadError, file_error
+from sinkload.readers import FAMILIES
 
-FAMILIES = ("netcdf", "geotiff")
 TIME_RULES = ("start_date", "cf", "band_year")
 KINDS = ("top-down", "bottom-up")
 # Share of the analysis region's cells every month of a file must have valid (readers/ingest: min_valid_share).

@@ -28,11 +28,11 @@ from sinkload.ingest.claims import Claim, conflicts
 from sinkload.manifest import SampleManifest
 from sinkload.normalize import Grid, NormalisationError, check_valid_share, region_window
 from sinkload.output import console as output_console
-from sinkload.readers import FluxSource, open_flux
+from sinkload.readers import FLUX_SUFFIXES, open_flux
+from sinkload.readers.base import FluxSource
 from sinkload.roles import Roles
 from sinkload.settings import Settings
 
-FLUX_SUFFIXES = (".nc", ".nc4", ".tif", ".tiff")
 GRID_TOLERANCE_DEG = 1e-6
 COPY_TILES = ("copy raw.flux_tile (product_id, member_id, month, grid_id, tile_row, tile_col, col0, row0, "
               "batch_id, rast) from stdin")
