@@ -10,7 +10,8 @@ final as (
         scope,
         unit,
         year,
-        sink_pgc
+        sink_pgc,
+        make_date(year, 1, 1) as year_start
     from published
 )
 
