@@ -19,7 +19,10 @@ CHROMIUM = "/usr/bin/chromium"
 # Without the background-networking flags chromium keeps calling hosts this machine cannot reach.
 FLAGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
          "--disable-component-update", "--disable-sync", "--use-gl=swiftshader", "--enable-unsafe-swiftshader"]
-ERROR_SELECTORS = ".ant-alert-error, [data-test='error-tooltip'], .chart-container .alert-danger"
+# An error panel, or the "No results" empty state a chart shows instead of drawing.
+ERROR_SELECTORS = (".ant-alert-error, [data-test='error-tooltip'], .alert-danger, "
+                   "[data-test-chart-id] .ant-empty, [data-test-chart-id] [data-test='empty-state']")
+HOLDERS = "[data-test-chart-id]"
 
 
 def _slice_id(request) -> int | None:
@@ -59,8 +62,8 @@ def run(url: str, user: str, password: str, screenshot: Path, timeout_s: float =
         page.keyboard.press("Enter")
         page.wait_for_url(lambda u: "/login" not in u, timeout=60_000)
         page.goto(f"{url}/superset/dashboard/sinkload/?standalone=1")
-        page.wait_for_selector(".dashboard-chart, .chart-holder", timeout=120_000)
-        holders = page.locator(".chart-holder").count()
+        page.wait_for_selector(HOLDERS, timeout=120_000)
+        holders = page.locator(HOLDERS).count()
         deadline = time.monotonic() + timeout_s
         while time.monotonic() < deadline and (len(charts) < holders or page.locator(".loading").count()):
             page.wait_for_timeout(500)

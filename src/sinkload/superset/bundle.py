@@ -150,13 +150,13 @@ def _dashboard(specs: list[ChartSpec]) -> dict[str, Any]:
         position["GRID_ID"]["children"].append(row_id)
         position[row_id] = {"id": row_id, "type": "ROW", "parents": ["ROOT_ID", "GRID_ID"], "children": [],
                             "meta": {"background": "BACKGROUND_TRANSPARENT"}}
-        for spec in specs[row_number:row_number + 2]:
+        for index, spec in enumerate(specs[row_number:row_number + 2], start=row_number + 1):
             chart_id = f"CHART-{stable_uuid('chart', spec.name)[:8]}"
             position[row_id]["children"].append(chart_id)
             position[chart_id] = {"id": chart_id, "type": "CHART", "children": [],
                                   "parents": ["ROOT_ID", "GRID_ID", row_id],
                                   "meta": {"uuid": stable_uuid("chart", spec.name), "sliceName": spec.name,
-                                           "width": 6, "height": 60}}
+                                           "chartId": index, "width": 6, "height": 60}}  # id remapped on import
     return {"dashboard_title": "Terrestrial carbon sinks", "description": None, "css": "",
             "slug": "sinkload", "certified_by": "", "certification_details": "", "published": True,
             "uuid": stable_uuid("dashboard", "sinkload"), "version": VERSION, "position": position,
