@@ -167,20 +167,13 @@ def superset(superset_venv, tmp_path_factory) -> Iterator[tuple[str, Path]]:
         log.close()
 
 
-def _expected_rows(conn: psycopg.Connection, dataset: str, viz_type: str, params: dict) -> int:
-    """The rows a chart's data request returns, counted in SQL: one per distinct value of its x axis (series
-    are pivoted into columns), of its polygon column, or of the (x, y) pairs of a heatmap; raw tables one per
-    row. Only equality filters are used by the bundle."""
-    where = [sql.SQL("{} = {}").format(sql.Identifier(f["subject"]), sql.Literal(f["comparator"]))
-             for f in params.get("adhoc_filters", []) if f["operator"] == "=="]
-    if viz_type == "table":
-        keys: list = []
-    elif viz_type == "deck_polygon":
-        keys = [params["line_column"]]
-    elif viz_type == "heatmap_v2":
-        keys = [params["x_axis"], params["groupby"]]
-    else:
-        keys = [params["x_axis"]]
+_OPERATORS = {"==": "=", "!=": "<>"}
+
+
+def _count_distinct(conn: psycopg.Connection, dataset: str, keys: list[str], filters: list[dict]) -> int:
+    where = [sql.SQL("{} {} {}").format(sql.Identifier(f["subject"]), sql.SQL(_OPERATORS[f["operator"]]),
+                                        sql.Literal(f["comparator"]))
+             for f in filters if f["operator"] in _OPERATORS]
     source = sql.SQL("marts.{}").format(sql.Identifier(dataset))
     where_sql = sql.SQL(" where ") + sql.SQL(" and ").join(where) if where else sql.SQL("")
     if keys:
@@ -189,6 +182,22 @@ def _expected_rows(conn: psycopg.Connection, dataset: str, viz_type: str, params
     else:
         query = sql.SQL("select count(*) from {}{}").format(source, where_sql)
     return conn.execute(query).fetchone()[0]
+
+
+def _expected_rows(conn: psycopg.Connection, dataset: str, viz_type: str, params: dict) -> int:
+    """The rows a chart's data request returns, counted in SQL: one per distinct x value (series are pivoted
+    into columns; a mixed chart has two queries, A and B), per polygon, per (x, y) pair of a heatmap, or
+    per row of a raw table."""
+    if viz_type == "table":
+        return _count_distinct(conn, dataset, [], params["adhoc_filters"])
+    if viz_type == "deck_polygon":
+        return _count_distinct(conn, dataset, [params["line_column"]], params["adhoc_filters"])
+    if viz_type == "heatmap_v2":
+        return _count_distinct(conn, dataset, [params["x_axis"], params["groupby"]], params["adhoc_filters"])
+    count = _count_distinct(conn, dataset, [params["x_axis"]], params["adhoc_filters"])
+    if viz_type == "mixed_timeseries":
+        count += _count_distinct(conn, dataset, [params["x_axis"]], params["adhoc_filters_b"])
+    return count
 
 
 def test_dashboard_draws_every_chart(warehouse, analyst_login, superset, chromium, superset_venv):

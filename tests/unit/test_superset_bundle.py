@@ -51,7 +51,7 @@ def test_charts_use_known_datasets_columns_and_metrics():
         columns = {c["column_name"] for c in dataset["columns"]}
         metrics = {m["metric_name"] for m in dataset["metrics"]}
         params = chart["params"]
-        used = params.get("metrics", []) + ([params["metric"]] if "metric" in params else [])
+        used = [*params.get("metrics", []), *params.get("metrics_b", []), *([params["metric"]] if "metric" in params else [])]
         assert set(used) <= metrics, (chart["slice_name"], used)
         named = [params.get("x_axis"), params.get("line_column"), *params.get("all_columns", []),
                  *(params["groupby"] if isinstance(params.get("groupby"), list) else [params.get("groupby")])]

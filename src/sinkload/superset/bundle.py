@@ -52,37 +52,58 @@ def _no_time_filter(column: str) -> dict[str, Any]:
             "comparator": "No filter"}
 
 
-def _bars(name: str, dataset: str, scope: str, metrics: list[str]) -> ChartSpec:
-    return ChartSpec(name, "echarts_timeseries_bar", dataset, {
-        "x_axis": "unit", "metrics": metrics, "groupby": ["product", "member"],
-        "adhoc_filters": [_filter("scope", scope)], "row_limit": 10000, "show_legend": True,
-        "legendType": "scroll", "legendOrientation": "top", "y_axis_format": "SMART_NUMBER",
-        "x_axis_sort_asc": True, "rich_tooltip": True, "orientation": "vertical"})
+def _filter_not(column: str, value: str) -> dict[str, Any]:
+    return {**_filter(column, value), "operator": "!="}
+
+
+_LEGEND = {"show_legend": True, "legendType": "scroll", "legendOrientation": "top", "rich_tooltip": True}
+
+
+def _bars_with_shares(name: str, scope: str) -> ChartSpec:
+    """Mean annual sink per unit as bars (left axis) and each unit's share of the scope as dots (right axis)."""
+    return ChartSpec(name, "mixed_timeseries", "sink_summary", {
+        "x_axis": "unit", "metrics": [metric_name("mean_pgc_yr")], "metrics_b": [metric_name("share_pct")],
+        "groupby": ["product", "member"], "groupby_b": ["product", "member"],
+        "adhoc_filters": [_filter("scope", scope)], "adhoc_filters_b": [_filter("scope", scope)],
+        "seriesType": "bar", "seriesTypeB": "scatter", "yAxisIndex": 0, "yAxisIndexB": 1,
+        "row_limit": 10000, "row_limit_b": 10000, "y_axis_format": "SMART_NUMBER",
+        "y_axis_format_secondary": "SMART_NUMBER", "yAxisTitle": "Pg C/yr", "yAxisTitleSecondary": "share %",
+        "markerSizeB": 8, "x_axis_sort_asc": True, **_LEGEND})
 
 
 def chart_specs() -> list[ChartSpec]:
     """The study's figures, drawn from the views (scopes are design constants; products and units are data)."""
     return [
-        ChartSpec("Monthly national sink, every member and the ensemble mean (Tg C per month)",
-                  "echarts_timeseries_line", "sink_monthly", {
-                      "x_axis": "month", "time_grain_sqla": "P1M", "metrics": [metric_name("sink_tgc")],
-                      "groupby": ["product", "member"],
-                      "adhoc_filters": [_no_time_filter("month"), _filter("scope", "national")],
-                      "row_limit": 10000, "show_legend": True, "legendType": "scroll", "legendOrientation": "top",
-                      "rich_tooltip": True, "markerEnabled": False, "y_axis_format": "SMART_NUMBER",
-                      "x_axis_time_format": "smart_date", "seriesType": "line", "truncate_metric": True}),
+        ChartSpec("Monthly national sink: the members (thin) behind the ensemble mean (Tg C per month)",
+                  "mixed_timeseries", "sink_monthly", {
+                      "x_axis": "month", "time_grain_sqla": "P1M",
+                      "metrics": [metric_name("sink_tgc")], "metrics_b": [metric_name("sink_tgc")],
+                      "groupby": ["product", "member"], "groupby_b": ["product", "member"],
+                      "adhoc_filters": [_no_time_filter("month"), _filter("scope", "national"),
+                                        _filter_not("member", "ensemble_mean")],
+                      "adhoc_filters_b": [_no_time_filter("month"), _filter("scope", "national"),
+                                          _filter("member", "ensemble_mean")],
+                      "seriesType": "line", "seriesTypeB": "line", "yAxisIndex": 0, "yAxisIndexB": 0,
+                      "opacity": 0.2, "opacityB": 1, "markerEnabled": False, "markerEnabledB": True,
+                      "markerSizeB": 4, "row_limit": 10000, "row_limit_b": 10000,
+                      "y_axis_format": "SMART_NUMBER", "x_axis_time_format": "smart_date", **_LEGEND}),
         ChartSpec("Annual national sink per year (Pg C)", "echarts_timeseries_bar", "sink_annual", {
             "x_axis": "year_start", "time_grain_sqla": "P1Y", "metrics": [metric_name("sink_pgc")],
             "groupby": ["product", "member"],
             "adhoc_filters": [_no_time_filter("year_start"), _filter("scope", "national")],
             "row_limit": 10000, "show_legend": True, "legendType": "scroll", "legendOrientation": "top",
             "x_axis_time_format": "%Y", "y_axis_format": "SMART_NUMBER", "rich_tooltip": True}),
-        _bars("National mean annual sink ± interannual SD (Pg C/yr)", "sink_summary", "national",
-              [metric_name("mean_pgc_yr"), metric_name("interannual_sd_pgc_yr")]),
-        _bars("Division mean annual sink (Pg C/yr) and share (%)", "sink_summary", "division",
-              [metric_name("mean_pgc_yr"), metric_name("share_pct")]),
-        _bars("Ecosystem mean annual sink (Pg C/yr) and share (%)", "sink_summary", "ecosystem",
-              [metric_name("mean_pgc_yr"), metric_name("share_pct")]),
+        ChartSpec("National mean annual sink and its interannual SD (Pg C/yr)", "echarts_timeseries_bar",
+                  "sink_summary", {
+                      "x_axis": "member", "groupby": ["product"],
+                      "metrics": [metric_name("mean_pgc_yr"), metric_name("interannual_sd_pgc_yr")],
+                      "adhoc_filters": [_filter("scope", "national")], "row_limit": 10000,
+                      "y_axis_format": "SMART_NUMBER", "x_axis_sort_asc": True, "orientation": "vertical",
+                      **_LEGEND}),
+        _bars_with_shares("Division mean annual sink (bars, Pg C/yr) and share of the nation (dots, %)",
+                          "division"),
+        _bars_with_shares("Ecosystem mean annual sink (bars, Pg C/yr) and share of the four (dots, %)",
+                          "ecosystem"),
         ChartSpec("Mean annual sink per 1° cell (g C m-2 yr-1)", "deck_polygon", "sink_cell_mean", {
             "line_column": "geojson", "line_type": "json", "metric": metric_name("sink_gc_m2_yr"),
             "adhoc_filters": [], "row_limit": 10000, "filled": True, "stroked": False, "extruded": False,
