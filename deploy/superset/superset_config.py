@@ -17,7 +17,3 @@ SQLALCHEMY_DATABASE_URI = os.environ.get("SUPERSET_METADATA_URI") or f"sqlite://
 # read-only guard: the warehouse is read-only because the connection logs in as an analyst role (SELECT on
 # schema marts only, default_transaction_read_only) and the database has "allow DML" off.
 PREVENT_UNSAFE_DB_CONNECTIONS = True
-
-# The bundle in deploy/superset/bundle is imported through the REST API (`sinkload superset bootstrap`).
-WTF_CSRF_ENABLED = True
-FEATURE_FLAGS = {"DASHBOARD_NATIVE_FILTERS": True}

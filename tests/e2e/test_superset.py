@@ -55,7 +55,9 @@ def superset_venv() -> Path:
         shutil.rmtree(venv, ignore_errors=True)
         subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True)
         pip = [str(venv / "bin" / "python"), "-m", "pip", "install", "--quiet", "--disable-pip-version-check"]
-        subprocess.run([*pip, "-r", str(REQUIREMENTS), *TEST_EXTRAS], check=True, timeout=1800)
+        install = subprocess.run([*pip, "-r", str(REQUIREMENTS), *TEST_EXTRAS], capture_output=True, text=True,
+                                 timeout=1800)
+        assert install.returncode == 0, f"installing Superset failed:\n{install.stderr[-3000:]}"
         (venv / ".complete").touch()
     return venv
 
