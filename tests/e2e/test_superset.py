@@ -214,6 +214,11 @@ def test_dashboard_draws_every_chart(warehouse, analyst_login, superset, chromiu
     assert "refreshed 6 datasets" in result.stdout, result.stdout
 
     client = SupersetClient.login(url, ADMIN, admin_password_file.read_text())
+    databases = client.request("GET", "/api/v1/database/?q=(columns:!(id,database_name,allow_dml))")["result"]
+    assert [(d["database_name"], d["allow_dml"]) for d in databases] == [("sinkload", False)]
+    stored_uri = client.request("GET", f"/api/v1/database/{databases[0]['id']}/connection")["result"]["sqlalchemy_uri"]
+    assert stored_uri.startswith(f"postgresql+psycopg2://{login}:XXXXXXXXXX@"), stored_uri  # password kept
+    assert password.encode() not in (admin_password_file.parent / "superset.db").read_bytes()  # encrypted
     slices = {c["slice_name"]: c["id"] for c in
               client.request("GET", "/api/v1/chart/?q=(columns:!(id,slice_name),page_size:100)")["result"]}
     specs = chart_specs()

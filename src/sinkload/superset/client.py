@@ -37,6 +37,19 @@ def split_password(sqlalchemy_uri: str) -> tuple[str, str | None]:
     return urlunsplit(parts._replace(netloc=netloc)), parts.password
 
 
+# Superset keeps a password given beside the URI only when the URI carries its mask in the password's place.
+PASSWORD_MASK = "XXXXXXXXXX"
+
+
+def with_password_mask(sqlalchemy_uri: str) -> str:
+    """user@host... -> user:XXXXXXXXXX@host... (the form of Superset's own exports)."""
+    parts = urlsplit(sqlalchemy_uri)
+    if parts.username is None:
+        raise SinkloadError(f"{sqlalchemy_uri}: the database URI names no user (the analyst login)")
+    netloc = parts.netloc.replace(f"{parts.username}@", f"{parts.username}:{PASSWORD_MASK}@", 1)
+    return urlunsplit(parts._replace(netloc=netloc))
+
+
 def bundle_zip(bundle_dir: Path, sqlalchemy_uri: str) -> bytes:
     """The bundle directory as the zip Superset imports, with the database's URI (no password) put in."""
     if not (bundle_dir / "metadata.yaml").is_file():
@@ -125,9 +138,10 @@ def bootstrap(url: str, user: str, password: str, bundle_dir: Path, database_uri
               database_password: str | None) -> list[str]:
     """Import the bundle with the warehouse at `database_uri`; returns the refreshed datasets' names."""
     uri, in_uri = split_password(database_uri)
-    archive = bundle_zip(bundle_dir, uri)
+    secret = database_password if database_password is not None else in_uri
+    archive = bundle_zip(bundle_dir, with_password_mask(uri) if secret is not None else uri)
     client = SupersetClient.login(url, user, password)
-    client.import_bundle(archive, database_password if database_password is not None else in_uri)
+    client.import_bundle(archive, secret)
     refreshed = []
     for dataset in client.warehouse_datasets():
         client.refresh_dataset(dataset["id"])
