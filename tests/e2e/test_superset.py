@@ -24,6 +24,7 @@ from pathlib import Path
 
 import psycopg
 import pytest
+import yaml
 from psycopg import sql
 
 from reload_support import fresh_database, run_cli
@@ -35,6 +36,7 @@ pytestmark = pytest.mark.slow
 
 REPO = Path(__file__).resolve().parents[2]
 REQUIREMENTS = REPO / "deploy" / "superset" / "requirements.txt"
+MARTS_YML = REPO / "dbt_project" / "models" / "marts" / "_marts.yml"
 CONFIG = REPO / "deploy" / "superset" / "superset_config.py"
 BROWSER_SCRIPT = Path(__file__).with_name("superset_browser.py")
 SCREENSHOT = REPO / "report" / "superset.png"
@@ -224,6 +226,13 @@ def test_dashboard_draws_every_chart(warehouse, analyst_login, superset, chromiu
     specs = chart_specs()
     assert set(slices) == {s.name for s in specs}
 
+    documented = {m["name"]: {c["name"]: c.get("description") for c in m["columns"]}
+                  for m in yaml.safe_load(MARTS_YML.read_text())["models"]}
+    for dataset in client.warehouse_datasets():  # refreshed: types from the database, docs from the yml
+        columns = client.request("GET", f"/api/v1/dataset/{dataset['id']}")["result"]["columns"]
+        assert {c["column_name"]: c["description"] for c in columns} == documented[dataset["table_name"]]
+        assert all(c["type"] for c in columns), dataset["table_name"]
+
     browser = subprocess.run([str(superset_venv / "bin" / "python"), str(BROWSER_SCRIPT), url, ADMIN,
                               str(admin_password_file), str(SCREENSHOT)],
                              capture_output=True, text=True, timeout=600)
@@ -258,3 +267,11 @@ def test_postgis_from_sql_lab_search_path(warehouse, analyst_login):
         assert row == (True, True, "object")
         year_ok = conn.execute("select bool_and(year_start = make_date(year, 1, 1)) from sink_annual").fetchone()
         assert year_ok == (True,)
+        # dbt persist_docs: the yml descriptions are COMMENTs the analyst (and Superset) can read
+        comments = dict(conn.execute(
+            "select attname, col_description(attrelid, attnum) from pg_attribute "
+            "where attrelid = 'marts.sink_annual'::regclass and attnum > 0 and not attisdropped").fetchall())
+        model = next(m for m in yaml.safe_load(MARTS_YML.read_text())["models"] if m["name"] == "sink_annual")
+        assert comments == {c["name"]: c.get("description") for c in model["columns"]}
+        assert conn.execute("select obj_description('marts.sink_annual'::regclass)").fetchone()[0] == \
+            model["description"]

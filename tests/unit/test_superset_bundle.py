@@ -11,7 +11,7 @@ import yaml
 
 from sinkload.errors import SinkloadError
 from sinkload.superset.bundle import build_bundle, chart_specs, metric_name
-from sinkload.superset.client import bundle_zip, split_password, with_password_mask
+from sinkload.superset.client import bundle_zip, split_password, with_password
 from sinkload.superset.files import load_marts_yml, render
 
 REPO = Path(__file__).resolve().parents[2]
@@ -83,8 +83,9 @@ def test_bundle_zip_refuses_a_folder_that_is_not_a_bundle(tmp_path):
         bundle_zip(tmp_path, "postgresql+psycopg2://bi@/sinkload")
 
 
-def test_password_mask_goes_where_the_password_was():
-    assert with_password_mask("postgresql+psycopg2://bi@/sinkload?host=/tmp/x") == \
-        "postgresql+psycopg2://bi:XXXXXXXXXX@/sinkload?host=/tmp/x"
+def test_password_goes_into_the_uri_percent_encoded():
+    uri = with_password("postgresql+psycopg2://bi@/sinkload?host=/tmp/x", "p@ss/w:rd")
+    assert uri == "postgresql+psycopg2://bi:p%40ss%2Fw%3Ard@/sinkload?host=/tmp/x"
+    assert split_password(uri)[0] == "postgresql+psycopg2://bi@/sinkload?host=/tmp/x"
     with pytest.raises(SinkloadError, match="names no user"):
-        with_password_mask("postgresql+psycopg2:///sinkload")
+        with_password("postgresql+psycopg2:///sinkload", "x")

@@ -1,9 +1,12 @@
 """Import the bundle into a running Superset through its REST API, then refresh the datasets' columns.
 
 Login (`/api/v1/security/login`, database provider), a CSRF token tied to the session cookie, the assets
-import (`/api/v1/assets/import/`, which overwrites objects with the same UUIDs) with the warehouse password
-passed in the form (never written into the bundle), then `PUT /api/v1/dataset/<id>/refresh` for each
-dataset of the warehouse database.
+import (`/api/v1/assets/import/`, which overwrites objects with the same UUIDs), then
+`PUT /api/v1/dataset/<id>/refresh` for each dataset of the warehouse database.
+
+The warehouse password travels inside the zip's database URI, which Superset encrypts with its SECRET_KEY
+and masks. It is never sent as the import's `passwords` form field: Superset's action log writes the
+request's form fields, that password included, in clear into its `logs` table.
 """
 
 from __future__ import annotations
@@ -37,16 +40,12 @@ def split_password(sqlalchemy_uri: str) -> tuple[str, str | None]:
     return urlunsplit(parts._replace(netloc=netloc)), parts.password
 
 
-# Superset keeps a password given beside the URI only when the URI carries its mask in the password's place.
-PASSWORD_MASK = "XXXXXXXXXX"
-
-
-def with_password_mask(sqlalchemy_uri: str) -> str:
-    """user@host... -> user:XXXXXXXXXX@host... (the form of Superset's own exports)."""
+def with_password(sqlalchemy_uri: str, password: str) -> str:
+    """user@host... -> user:PASSWORD@host... (percent-encoded)."""
     parts = urlsplit(sqlalchemy_uri)
     if parts.username is None:
-        raise SinkloadError(f"{sqlalchemy_uri}: the database URI names no user (the analyst login)")
-    netloc = parts.netloc.replace(f"{parts.username}@", f"{parts.username}:{PASSWORD_MASK}@", 1)
+        raise SinkloadError("the database URI names no user (the analyst login)")
+    netloc = parts.netloc.replace(f"{parts.username}@", f"{parts.username}:{quote(password, safe='')}@", 1)
     return urlunsplit(parts._replace(netloc=netloc))
 
 
@@ -107,11 +106,8 @@ class SupersetClient:
             raise SinkloadError(f"{self.url}: cannot reach Superset: {exc.reason}") from None
         return json.loads(payload or b"{}")
 
-    def import_bundle(self, archive: bytes, database_password: str | None) -> None:
-        fields = {"overwrite": "true"}
-        if database_password is not None:
-            fields["passwords"] = json.dumps({DATABASE_FILE: database_password})
-        body, content_type = _multipart(fields, "bundle", "bundle.zip", archive)
+    def import_bundle(self, archive: bytes) -> None:
+        body, content_type = _multipart({"overwrite": "true"}, "bundle", "bundle.zip", archive)
         self.request("POST", "/api/v1/assets/import/", data=body, content_type=content_type)
 
     def warehouse_datasets(self) -> list[dict[str, Any]]:
@@ -139,9 +135,9 @@ def bootstrap(url: str, user: str, password: str, bundle_dir: Path, database_uri
     """Import the bundle with the warehouse at `database_uri`; returns the refreshed datasets' names."""
     uri, in_uri = split_password(database_uri)
     secret = database_password if database_password is not None else in_uri
-    archive = bundle_zip(bundle_dir, with_password_mask(uri) if secret is not None else uri)
+    archive = bundle_zip(bundle_dir, with_password(uri, secret) if secret is not None else uri)
     client = SupersetClient.login(url, user, password)
-    client.import_bundle(archive, secret)
+    client.import_bundle(archive)
     refreshed = []
     for dataset in client.warehouse_datasets():
         client.refresh_dataset(dataset["id"])
