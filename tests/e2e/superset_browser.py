@@ -1,7 +1,7 @@
 """Open the sinkload dashboard in headless Chromium and report what each chart received and showed.
 
 Run with the Superset test venv's Python (it has playwright; the browser is Debian's chromium):
-    python superset_browser.py URL USER PASSWORD_FILE SCREENSHOT
+    python superset_browser.py URL USER PASSWORD_FILE SCREENSHOT [CHROMIUM]
 Prints one JSON object: {"charts": {slice_id: {"status", "rowcount", "error"}}, "error_panels": [...],
 "chart_holders": N}. The test compares it with counts computed in SQL.
 """
@@ -34,10 +34,11 @@ def _slice_id(request) -> int | None:
     return form.get("slice_id")
 
 
-def run(url: str, user: str, password: str, screenshot: Path, timeout_s: float = 180) -> dict:
+def run(url: str, user: str, password: str, screenshot: Path, chromium: str = CHROMIUM,
+        timeout_s: float = 180) -> dict:
     charts: dict[int, dict] = {}
     with sync_playwright() as pw:
-        browser = pw.chromium.launch(executable_path=CHROMIUM, headless=True, args=FLAGS)
+        browser = pw.chromium.launch(executable_path=chromium, headless=True, args=FLAGS)
         page = browser.new_page(viewport={"width": 1600, "height": 2400})
 
         def on_response(response) -> None:
@@ -79,4 +80,4 @@ def run(url: str, user: str, password: str, screenshot: Path, timeout_s: float =
 if __name__ == "__main__":
     base_url, login, password_file, shot = sys.argv[1:5]
     secret = Path(password_file).read_text(encoding="utf-8").strip()
-    print(json.dumps(run(base_url, login, secret, Path(shot))))
+    print(json.dumps(run(base_url, login, secret, Path(shot), *sys.argv[5:6])))

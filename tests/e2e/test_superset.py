@@ -234,7 +234,7 @@ def test_dashboard_draws_every_chart(warehouse, analyst_login, superset, chromiu
         assert all(c["type"] for c in columns), dataset["table_name"]
 
     browser = subprocess.run([str(superset_venv / "bin" / "python"), str(BROWSER_SCRIPT), url, ADMIN,
-                              str(admin_password_file), str(SCREENSHOT)],
+                              str(admin_password_file), str(SCREENSHOT), chromium],
                              capture_output=True, text=True, timeout=600)
     assert browser.returncode == 0, browser.stderr[-3000:]
     seen = json.loads(browser.stdout.strip().splitlines()[-1])

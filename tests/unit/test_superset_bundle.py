@@ -89,3 +89,15 @@ def test_password_goes_into_the_uri_percent_encoded():
     assert split_password(uri)[0] == "postgresql+psycopg2://bi@/sinkload?host=/tmp/x"
     with pytest.raises(SinkloadError, match="names no user"):
         with_password("postgresql+psycopg2:///sinkload", "x")
+
+
+def test_cli_writes_the_bundle(tmp_path):
+    import subprocess
+    import sys
+
+    out = tmp_path / "bundle"
+    result = subprocess.run([sys.executable, "-m", "sinkload", "superset", "bundle", "--out", str(out)],
+                            capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, result.stderr
+    written = {p.relative_to(out).as_posix(): p.read_text(encoding="utf-8") for p in out.rglob("*.yaml")}
+    assert written == {p.relative_to(BUNDLE).as_posix(): p.read_text(encoding="utf-8") for p in BUNDLE.rglob("*.yaml")}
