@@ -63,7 +63,11 @@ def run(url: str, user: str, password: str, screenshot: Path, chromium: str = CH
         page.keyboard.press("Enter")
         page.wait_for_url(lambda u: "/login" not in u, timeout=60_000)
         page.goto(f"{url}/superset/dashboard/sinkload/?standalone=1")
-        page.wait_for_selector(HOLDERS, timeout=120_000)
+        try:
+            page.wait_for_selector(HOLDERS, timeout=120_000)
+        except Exception:
+            page.screenshot(path=str(screenshot), full_page=True)  # what the page showed instead
+            raise
         holders = page.locator(HOLDERS).count()
         deadline = time.monotonic() + timeout_s
         while time.monotonic() < deadline and (len(charts) < holders or page.locator(".loading").count()):
