@@ -159,6 +159,17 @@ def _chart(spec: ChartSpec) -> dict[str, Any]:
             "dataset_uuid": stable_uuid("dataset", spec.dataset)}
 
 
+def _native_filter(column: str, label: str, chart_ids: list[int]) -> dict[str, Any]:
+    """A dashboard select filter on `column` (every view has it), empty by default: nothing filtered."""
+    return {"id": f"NATIVE_FILTER-{column}", "name": label, "type": "NATIVE_FILTER",
+            "filterType": "filter_select", "description": "", "cascadeParentIds": [],
+            "chartsInScope": chart_ids, "scope": {"rootPath": ["ROOT_ID"], "excluded": []}, "tabsInScope": [],
+            "targets": [{"column": {"name": column}, "datasetUuid": stable_uuid("dataset", "sink_summary")}],
+            "controlValues": {"multiSelect": True, "enableEmptyFilter": False, "defaultToFirstItem": False,
+                              "inverseSelection": False, "searchAllOptions": False},
+            "defaultDataMask": {"extraFormData": {}, "filterState": {}, "ownState": {}}}
+
+
 def _dashboard(specs: list[ChartSpec]) -> dict[str, Any]:
     position: dict[str, Any] = {
         "DASHBOARD_VERSION_KEY": "v2",
@@ -183,7 +194,11 @@ def _dashboard(specs: list[ChartSpec]) -> dict[str, Any]:
             "uuid": stable_uuid("dashboard", "sinkload"), "version": VERSION, "position": position,
             "metadata": {"color_scheme": "supersetColors", "refresh_frequency": 0, "expanded_slices": {},
                          "label_colors": {}, "shared_label_colors": [], "timed_refresh_immune_slices": [],
-                         "cross_filters_enabled": False, "native_filter_configuration": [],
+                         "cross_filters_enabled": False,
+                         # The map and the heatmap average over the products and members shown: pick one.
+                         "native_filter_configuration": [
+                             _native_filter("product", "Product", list(range(1, len(specs) + 1))),
+                             _native_filter("member", "Member", list(range(1, len(specs) + 1)))],
                          "chart_configuration": {}, "global_chart_configuration": {}, "default_filters": "{}"}}
 
 
