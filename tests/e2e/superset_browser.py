@@ -34,6 +34,24 @@ def _slice_id(request) -> int | None:
     return form.get("slice_id")
 
 
+def _login(page, url: str, user: str, password: str, attempts: int = 3) -> None:
+    """Sign in through the login form; a session is proven by /api/v1/me/ answering 200 (the form can be
+    submitted before the page's scripts have taken it over, and then nothing happens)."""
+    for _ in range(attempts):
+        page.goto(f"{url}/login/")
+        page.wait_for_load_state("networkidle")
+        page.fill("input#username, input[name='username']", user)
+        page.fill("input#password, input[name='password']", password)
+        page.press("input#password, input[name='password']", "Enter")
+        try:
+            page.wait_for_url(lambda u: "/login" not in u, timeout=30_000)
+        except Exception:
+            continue
+        if page.request.get(f"{url}/api/v1/me/").status == 200:
+            return
+    raise RuntimeError(f"could not sign in to {url} as {user}")
+
+
 def run(url: str, user: str, password: str, screenshot: Path, chromium: str = CHROMIUM,
         timeout_s: float = 180) -> dict:
     charts: dict[int, dict] = {}
@@ -57,11 +75,7 @@ def run(url: str, user: str, password: str, screenshot: Path, chromium: str = CH
                                                                          if r.get("error")), None)}
 
         page.on("response", on_response)
-        page.goto(f"{url}/login/")
-        page.fill("input#username, input[name='username']", user)
-        page.fill("input#password, input[name='password']", password)
-        page.keyboard.press("Enter")
-        page.wait_for_url(lambda u: "/login" not in u, timeout=60_000)
+        _login(page, url, user, password)
         page.goto(f"{url}/superset/dashboard/sinkload/?standalone=1")
         try:
             page.wait_for_selector(HOLDERS, timeout=120_000)
