@@ -18,6 +18,7 @@ COPY migrations ./migrations
 COPY alembic.ini ./
 COPY dbt_project ./dbt_project
 COPY warehouse ./warehouse
+COPY deploy/superset/bundle ./deploy/superset/bundle
 
 # dbt writes target/ and logs/ inside its project: the only paths the runtime user may write.
 RUN useradd --create-home --uid 10001 sinkload \

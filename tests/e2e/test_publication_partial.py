@@ -35,6 +35,15 @@ def _plain(value):
     return value
 
 
+# Empty in this world whatever is published: it has no budget file and no second product of its family.
+EMPTY_HERE = {"budget_comparison", "product_comparison"}
+
+
+def empty_views(snapshot: dict[str, list[tuple]]) -> list[str]:
+    """The views that must hold rows but hold none."""
+    return [view for view, rows in snapshot.items() if not rows and view not in EMPTY_HERE]
+
+
 def marts_snapshot(settings) -> dict[str, list[tuple]]:
     """Every mart view's rows (floats to 9 significant digits, geometries as WKT), sorted."""
     with psycopg.connect(settings.database_url) as conn:
@@ -76,12 +85,12 @@ def test_partial_rebuilds_publish_every_view_like_a_full_build(server_url, base_
     with fresh_database(server_url, base_settings, "publish") as settings:
         inbox, _member, _field = build_world(settings, tmp_path)
         original = marts_snapshot(settings)
-        assert original and all(original.values()), [v for v, rows in original.items() if not rows]
+        assert original and not empty_views(original), empty_views(original)
 
         ingest_landcover(settings, rotated_landcover(tmp_path, 1))
         reload_partially(settings, inbox)
         changed = marts_snapshot(settings)
-        assert all(changed.values()), [v for v, rows in changed.items() if not rows]
+        assert not empty_views(changed), empty_views(changed)
         assert changed["sink_cell_mean"] == original["sink_cell_mean"]  # not downstream of land cover
         assert changed["unit_cell_weights"] != original["unit_cell_weights"]  # ecosystems moved
 
@@ -89,7 +98,7 @@ def test_partial_rebuilds_publish_every_view_like_a_full_build(server_url, base_
         ingest_landcover(settings, rotated_landcover(tmp_path, 2))
         reload_partially(settings, inbox)
         partial = marts_snapshot(settings)
-        assert all(partial.values()), [v for v, rows in partial.items() if not rows]
+        assert not empty_views(partial), empty_views(partial)
 
         ids = build_ids(settings)
         assert ids == sorted(ids) and len(set(ids)) == len(ids)

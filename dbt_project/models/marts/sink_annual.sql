@@ -10,7 +10,8 @@ final as (
         unit,
         year,
         sink_pgc,
-        min_coverage_pct
+        min_coverage_pct,
+        make_date(year, 1, 1) as year_start
     from published
 )
 

@@ -9,7 +9,8 @@ final as (
         lon,
         lat,
         sink_gc_m2_yr,
-        geom
+        geom,
+        st_asgeojson(geom) as geojson
     from published
 )
 

@@ -13,6 +13,7 @@ from sinkload.cli import ingest_budgets as _ingest_budgets  # noqa: F401
 from sinkload.cli import ingest_flux as _ingest_flux  # noqa: F401
 from sinkload.cli import ingest_geography as _ingest_geography  # noqa: F401
 from sinkload.cli import pipeline as _pipeline  # noqa: F401
+from sinkload.cli import superset as _superset  # noqa: F401
 from sinkload.cli.app import app, ingest_app
 from sinkload.errors import SinkloadError
 
