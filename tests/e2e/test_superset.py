@@ -28,7 +28,6 @@ import yaml
 from psycopg import sql
 
 from reload_support import fresh_database, run_cli
-from sinkload.roles import Roles
 from sinkload.superset.bundle import chart_specs
 from sinkload.superset.client import SupersetClient
 
@@ -97,19 +96,17 @@ def warehouse(server_url, base_settings, tmp_path_factory):
 
 
 @pytest.fixture(scope="module")
-def analyst_login(warehouse) -> Iterator[tuple[str, str]]:
-    """A password-protected LOGIN role in the analyst group (until `sinkload analyst create` exists, plain SQL
-    here: swap this fixture for the command). Returns (name, password)."""
+def analyst_login(warehouse, tmp_path_factory) -> Iterator[tuple[str, str]]:
+    """A BI login made the documented way, `sinkload analyst create` with the password in a 0600 file.
+    Returns (name, password)."""
     name, password = f"{warehouse.role_prefix}_bi", secrets.token_urlsafe(16)
-    with psycopg.connect(warehouse.database_url, autocommit=True) as conn:
-        conn.execute(sql.SQL("create role {} login password {} in role {}").format(
-            sql.Identifier(name), sql.Literal(password), sql.Identifier(Roles(warehouse.role_prefix).analyst)))
-        conn.execute(sql.SQL("alter role {} set search_path = marts, public").format(sql.Identifier(name)))
-        conn.execute(sql.SQL("alter role {} set default_transaction_read_only = on").format(sql.Identifier(name)))
-        conn.execute(sql.SQL("alter role {} set statement_timeout = '60s'").format(sql.Identifier(name)))
+    secret = tmp_path_factory.mktemp("secret") / "password"
+    secret.write_text(password + "\n")
+    secret.chmod(0o600)
+    result = run_cli(warehouse, "analyst", "create", name, "--password-file", secret)
+    assert result.returncode == 0, result.stdout + result.stderr
     yield name, password
-    with psycopg.connect(warehouse.database_url, autocommit=True) as conn:
-        conn.execute(sql.SQL("drop role if exists {}").format(sql.Identifier(name)))
+    run_cli(warehouse, "analyst", "drop", name)
 
 
 def analyst_uri(database_url: str, login: str) -> str:
