@@ -5,19 +5,26 @@
     published model; readers see old or new, never a mix, and a build that fails before publication leaves
     the last complete state. -#}
 
-{#- The published models: the one list (int_publication, its pruning and the mart views use it). -#}
+{#- The published models and the mart view that shows each: the one list (int_publication, its pruning,
+    build_info's row counts and the mart views use it). Every mart view reads a published copy (or
+    int_publication) and nothing else, so that dbt replacing a staging view or an intermediate table
+    (drop ... cascade) never takes a mart view with it, even when a build stops half-way. -#}
 {% macro published_models() -%}
-    {{ return([
-        'int_sink_cell_means_published',
-        'int_sink_unit_months_published',
-        'int_sink_unit_years_published',
-        'int_sink_unit_summary_published',
-        'int_sink_zonal_months_published',
-        'int_ensemble_spread_published',
-        'int_unit_cell_weights_published',
-        'int_region_layer_quality_published',
-        'int_method_comparison_published',
-    ]) }}
+    {{ return({
+        'int_sink_cell_means_published': 'sink_cell_mean',
+        'int_sink_unit_months_published': 'sink_monthly',
+        'int_sink_unit_years_published': 'sink_annual',
+        'int_sink_unit_summary_published': 'sink_summary',
+        'int_sink_zonal_months_published': 'sink_zonal_monthly',
+        'int_ensemble_spread_published': 'ensemble_spread',
+        'int_unit_cell_weights_published': 'unit_cell_weights',
+        'int_region_layer_quality_published': 'region_layer_quality',
+        'int_method_comparison_published': 'method_comparison',
+        'int_products_published': 'products',
+        'int_product_comparison_published': 'product_comparison',
+        'int_budget_comparison_published': 'budget_comparison',
+        'int_sink_lineage_published': 'sink_lineage',
+    }) }}
 {%- endmacro %}
 
 {#- on-run-start: a build id for this dbt invocation, from a sequence (never the clock), and the helper that
@@ -39,7 +46,7 @@
                 );
                 -- continue above every build id already used (a warehouse built before build ids came
                 -- from this sequence, or one whose build_run was lost)
-                {% for relation in ['int_publication'] + published_models() %}
+                {% for relation in ['int_publication'] + (published_models() | list) %}
                 if to_regclass('intermediate.{{ relation }}') is not null then
                     execute 'select greatest($1, max(build_id)) from intermediate.{{ relation }}' into seed using seed;
                 end if;

@@ -20,16 +20,15 @@ final as (
         metadata.period_end_year,
         metadata.dbt_vars,
         jsonb_build_object(
-            'sink_cell_mean', (select count(*) from {{ ref('sink_cell_mean') }}),
-            'sink_monthly', (select count(*) from {{ ref('sink_monthly') }}),
-            'sink_annual', (select count(*) from {{ ref('sink_annual') }}),
-            'sink_summary', (select count(*) from {{ ref('sink_summary') }}),
-            'sink_zonal_monthly', (select count(*) from {{ ref('sink_zonal_monthly') }}),
-            'ensemble_spread', (select count(*) from {{ ref('ensemble_spread') }}),
-            'products', (select count(*) from {{ ref('products') }}),
-            'product_comparison', (select count(*) from {{ ref('product_comparison') }}),
-            'budget_comparison', (select count(*) from {{ ref('budget_comparison') }}),
-            'sink_lineage', (select count(*) from {{ ref('sink_lineage') }})
+            {%- for model_name, view in published_models().items() %}
+            '{{ view }}', (
+                select count(*) from {{ ref(model_name) }}
+                where build_id = (
+                    select model_build_id from {{ ref('int_publication') }}
+                    where build_id = published.build_id and model = '{{ model_name }}'
+                )
+            ){{ "," if not loop.last }}
+            {%- endfor %}
         ) as view_row_counts
     from published
     left join metadata on published.build_id = metadata.build_id

@@ -1,70 +1,38 @@
-{#- Per product, member and month: the file behind the stored values, as loaded (raw.load_batch), and the
-    published build that includes it. The computed member `ensemble_mean` lists the files of every member
-    (`source_member` names the member whose file it is). -#}
+{#- Per product, member and month: the file behind the stored values and the build that published them
+    (the published copy of int_sink_lineage_traced). -#}
 
-with tiles as (
-    select distinct product_id, member_id, month, batch_id
-    from {{ ref('stg_raw__flux_tiles') }}
+with published as (
+    {{ published_rows('int_sink_lineage_published') }}
 ),
 
-products as (
-    select product_id, product, is_ensemble from {{ ref('stg_raw__products') }}
-),
-
-members as (
-    select member_id, member from {{ ref('stg_raw__members') }}
-),
-
-batches as (
-    select * from {{ ref('stg_raw__load_batches') }}
-),
-
-published as (
-    select
-        publication.build_id,
-        publication.published_at,
-        coalesce(metadata.started_at, publication.published_at) as build_started_at
-    from ({{ latest_publication() }}) as publication
-    left join {{ ref('int_build_metadata') }} as metadata on publication.build_id = metadata.build_id
-),
-
-member_months as (
-    select products.product, members.member, members.member as source_member, tiles.month, tiles.batch_id
-    from tiles
-    inner join products on tiles.product_id = products.product_id
-    inner join members on tiles.member_id = members.member_id
-),
-
-ensemble_months as (
-    select member_months.product, 'ensemble_mean' as member, member_months.source_member, member_months.month,
-        member_months.batch_id
-    from member_months
-    inner join products on member_months.product = products.product
-    where products.is_ensemble
+publication as (
+    select model_build_id, min(published_at) as published_at
+    from {{ ref('int_publication') }}
+    where model = 'int_sink_lineage_published'
+    group by model_build_id
 ),
 
 final as (
     select
-        lineage.product,
-        lineage.member,
-        lineage.month,
-        lineage.source_member,
-        batches.file_name,
-        batches.sha256,
-        batches.size_bytes,
-        batches.units_found,
-        batches.units_assumed,
-        batches.parsed_unit,
-        batches.factor_applied,
-        batches.sign_applied,
-        batches.loader_version,
-        batches.batch_id,
-        batches.loaded_at,
-        case when batches.loaded_at <= published.build_started_at then published.build_id end as build_id,
-        case when batches.loaded_at <= published.build_started_at then published.published_at end as published_at
-    from (select * from member_months union all select * from ensemble_months) as lineage
-    inner join batches on lineage.batch_id = batches.batch_id
-    cross join published
+        published.product,
+        published.member,
+        published.month,
+        published.source_member,
+        published.file_name,
+        published.sha256,
+        published.size_bytes,
+        published.units_found,
+        published.units_assumed,
+        published.parsed_unit,
+        published.factor_applied,
+        published.sign_applied,
+        published.loader_version,
+        published.batch_id,
+        published.loaded_at,
+        published.build_id,
+        publication.published_at
+    from published
+    left join publication on published.build_id = publication.model_build_id
 )
 
 select * from final
