@@ -18,7 +18,7 @@ What is measured
 
   ratio = (warehouse ingest + build seconds) / (baseline seconds)    (issue 13 target: <= 3x; aim 2x)
 
-Everything runs in a throw-away database (sinkload.db.scratch.fresh_database) on the server
+Everything runs in a throw-away database (tests/scratch.py: fresh_database) on the server
 `sinkload db url` points at, dropped at the end.
 """
 
@@ -45,8 +45,8 @@ from _common import machine_info, sinkload_binary, timed  # noqa: E402
 from independent import R, to_cea, to_one_degree  # noqa: E402
 from independent_marts import PERIOD, geography, read_fields  # noqa: E402
 from reload_support import cli_env  # noqa: E402
+from scratch import fresh_database  # noqa: E402
 from sinkload.db.connection import database_url  # noqa: E402
-from sinkload.db.scratch import fresh_database  # noqa: E402
 from sinkload.sample import write_sample  # noqa: E402
 from sinkload.settings import Settings  # noqa: E402
 

@@ -16,7 +16,7 @@ What is measured
      view under 100 ms). The plan of each typical query (EXPLAIN ANALYZE, BUFFERS) goes to
      results/build_plans.txt.
 
-Everything runs in a throw-away database (sinkload.db.scratch.fresh_database) on the server
+Everything runs in a throw-away database (tests/scratch.py: fresh_database) on the server
 `sinkload db url` points at, dropped at the end.
 """
 
@@ -40,8 +40,8 @@ from _common import machine_info, sinkload_binary, timed  # noqa: E402
 
 from independent_marts import expected_marts  # noqa: E402
 from reload_support import cli_env  # noqa: E402
+from scratch import fresh_database  # noqa: E402
 from sinkload.db.connection import connect, database_url  # noqa: E402
-from sinkload.db.scratch import fresh_database  # noqa: E402
 from sinkload.roles import Roles  # noqa: E402
 from sinkload.settings import Settings  # noqa: E402
 

@@ -23,7 +23,7 @@ What is measured
 
 Peak RSS is each process's ru_maxrss, reported by a tiny fork wrapper (benchmarks/_common.py), so raster2pgsql
 and psql are measured apart; the PostgreSQL server's memory is not part of either. Everything runs in a throw-away database
-(sinkload.db.scratch.fresh_database) of the server `sinkload db url` points at; it is dropped at the end.
+(tests/scratch.py: fresh_database) of the server `sinkload db url` points at; it is dropped at the end.
 """
 
 from __future__ import annotations
@@ -48,6 +48,7 @@ import yaml
 from psycopg import sql
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
 from _common import (  # noqa: E402
     MIB,
     ProcessRun,
@@ -58,11 +59,11 @@ from _common import (  # noqa: E402
     timed,
 )
 
+from scratch import fresh_database  # noqa: E402
 from sinkload import __version__ as sinkload_version  # noqa: E402
 from sinkload.catalog import load_catalog  # noqa: E402
 from sinkload.db.connection import database_url  # noqa: E402
 from sinkload.db.rasters import tile_size  # noqa: E402
-from sinkload.db.scratch import fresh_database  # noqa: E402
 from sinkload.normalize import Grid  # noqa: E402
 from sinkload.settings import Settings  # noqa: E402
 

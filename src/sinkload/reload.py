@@ -34,8 +34,9 @@ from sinkload.catalog import Catalog, load_catalog
 from sinkload.db.connection import connect
 from sinkload.db.locks import advisory_lock
 from sinkload.errors import SinkloadError, file_error, shown
+from sinkload.files import sha256_of
 from sinkload.ingest.claims import conflicts
-from sinkload.ingest.flux import BATCH_IS_CURRENT, check_metadata, is_flux_file, sha256_of
+from sinkload.ingest.flux import BATCH_IS_CURRENT, check_metadata, is_flux_file
 from sinkload.output import console as output_console
 from sinkload.roles import Roles
 from sinkload.settings import Settings

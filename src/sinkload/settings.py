@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import os
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 from sinkload.errors import SinkloadError
@@ -41,7 +41,6 @@ class Settings:
     db_port: int | None = None
     # Refuse a placeholder or short password in the database URL (compose sets it).
     strict_passwords: bool = False
-    extra: dict = field(default_factory=dict)
 
     @property
     def migrations_dir(self) -> Path:
@@ -63,9 +62,6 @@ class Settings:
     def embedded(self) -> bool:
         """True when no external database was configured and the embedded cluster is used."""
         return not self.database_url
-
-    def with_database_url(self, url: str) -> Settings:
-        return Settings(**{**self.__dict__, "database_url": url})
 
     @classmethod
     def from_env(cls, environ: dict[str, str] | None = None) -> Settings:

@@ -10,7 +10,7 @@ import pytest
 
 from reload_support import add_fake_batch, fresh_database, reload_runs, run_cli, start_cli, write_file
 from sinkload.db.locks import LockBusy, advisory_lock, lock_key
-from sinkload.ingest.flux import sha256_of
+from sinkload.files import sha256_of
 from sinkload.reload import LOCK_NAME, DbtNode, is_flux_file, scan_inbox, views_to_keep
 
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -17,6 +16,7 @@ from shapely.geometry import shape
 
 from sinkload.db.connection import connect
 from sinkload.errors import SinkloadError, file_error
+from sinkload.files import sha256_of
 from sinkload.geography.names import integer_value
 from sinkload.geography.sphere import area_km2
 from sinkload.geography.vector import Repair, polygonal, read_features
@@ -91,7 +91,7 @@ def ingest_landcover_file(settings: Settings, url: str, file: Path, code_field: 
     polygons, repairs = (read_raster_codes(file, known), []) if is_raster else read_vector_codes(file, code_field, known)
     if not polygons:
         raise file_error(file, "no land-cover polygons")
-    digest = hashlib.sha256(file.read_bytes()).hexdigest()
+    digest = sha256_of(file)
     with connect(url, role=Roles(settings.role_prefix).loader, autocommit=True) as conn, conn.transaction():
         conn.execute("delete from raw.landcover")
         conn.execute("delete from raw.landcover_layer")

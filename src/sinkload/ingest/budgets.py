@@ -14,7 +14,7 @@ from sinkload import __version__
 from sinkload.budgets import EXPERIMENTS, BudgetValue, grid_values, parse_countries
 from sinkload.db.connection import connect
 from sinkload.errors import file_error
-from sinkload.ingest.flux import sha256_of
+from sinkload.files import sha256_of
 from sinkload.roles import Roles
 from sinkload.settings import Settings
 

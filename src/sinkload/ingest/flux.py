@@ -7,7 +7,6 @@ one transaction, so a file that turns out bad half-way (an all-NaN month, say) l
 from __future__ import annotations
 
 import datetime
-import hashlib
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -24,6 +23,7 @@ from sinkload.catalog import Product, load_catalog
 from sinkload.db.connection import connect
 from sinkload.db.rasters import raster_wkb, tile_size, tiles
 from sinkload.errors import SinkloadError, file_error, shown
+from sinkload.files import sha256_of
 from sinkload.ingest.claims import Claim, conflicts
 from sinkload.manifest import SampleManifest
 from sinkload.normalize import Grid, NormalisationError, check_valid_share, region_window
@@ -68,14 +68,6 @@ class IngestSummary:
 
 
 # -- files ------------------------------------------------------------------------------------------------
-
-def sha256_of(path: Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as handle:
-        while chunk := handle.read(1 << 20):
-            digest.update(chunk)
-    return digest.hexdigest()
-
 
 def is_flux_file(relative: Path) -> bool:
     """A flux file inside a walked folder, by its path relative to that folder: a flux suffix, and no hidden
