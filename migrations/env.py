@@ -1,8 +1,10 @@
 """Alembic environment: online migrations only, serialised by an advisory lock."""
 
 from alembic import context
+from geoalchemy2 import alembic_helpers
 from sqlalchemy import create_engine, text
 
+from sinkload.db import schema
 from sinkload.db.connection import sqlalchemy_url
 
 config = context.config
@@ -14,6 +16,10 @@ config.attributes.setdefault("role_prefix", x_args.get("role_prefix", "sinkload"
 
 MIGRATION_LOCK = 7_240_001
 
+# For `alembic revision --autogenerate` (the migrations themselves stay hand-written): schema raw only, and
+# GeoAlchemy2's types rendered with their import.
+target_metadata = schema.metadata
+
 
 def run_migrations_online() -> None:
     engine = create_engine(sqlalchemy_url(url), future=True)
@@ -21,7 +27,9 @@ def run_migrations_online() -> None:
         connection.execute(text("select pg_advisory_lock(:k)"), {"k": MIGRATION_LOCK})
         connection.commit()
         try:
-            context.configure(connection=connection, transactional_ddl=True, version_table_schema="public")
+            context.configure(connection=connection, transactional_ddl=True, version_table_schema="public",
+                              target_metadata=target_metadata, render_item=alembic_helpers.render_item,
+                              **schema.COMPARE_OPTIONS)
             with context.begin_transaction():
                 context.run_migrations()
             connection.commit()
