@@ -65,3 +65,16 @@
     end
     $harmonisation_index$
 {%- endmacro %}
+
+{#- Pre-hook: the overlaps of the non-nesting grids as a function the planner takes for one row, so that
+    it hashes them rather than the pixels it underestimates (plpgsql: never inlined into the query). -#}
+{% macro harmonisation_overlaps_function() -%}
+    create or replace function {{ this.schema }}.harmonisation_overlaps()
+    returns table (grid_id integer, col integer, "row" integer, cell_id integer, overlap_m2 double precision)
+    language plpgsql stable rows 1 as $harmonisation_overlaps$
+    begin
+        return query select o.grid_id, o.col, o.row, o.cell_id, o.overlap_m2
+            from {{ ref('int_native_to_analysis_overlaps') }} as o;
+    end
+    $harmonisation_overlaps$
+{%- endmacro %}

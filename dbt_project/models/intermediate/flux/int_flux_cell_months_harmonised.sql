@@ -11,7 +11,7 @@
     unique_key=['product_id', 'member_id', 'month'],
     on_schema_change='append_new_columns',
     pre_hook=["set local work_mem = '512MB'", "set local enable_nestloop = off", "set local enable_sort = off",
-              "{{ harmonisation_forget_stale() }}"],
+              "{{ harmonisation_overlaps_function() }}", "{{ harmonisation_forget_stale() }}"],
     post_hook=["{{ harmonisation_index() }}", "analyze {{ this }}"]
 ) }}
 
@@ -21,6 +21,8 @@
     pixel to the 1° cell under its centre by arithmetic, weighted by the pixel's own spherical area
     R² Δλ (sin φn − sin φs); any other grid (e.g. BEPS's 0.0727°) goes through
     int_native_to_analysis_overlaps. -#}
+
+-- depends_on: {{ ref('int_native_to_analysis_overlaps') }}
 
 with analysis_cells as (
     select cell_id, west, south from {{ ref('int_analysis_cells') }}
@@ -65,8 +67,8 @@ keys_to_build as (
     {% endif %}
 ),
 
-{#- The window of each tile over the analysis extent (1-based array subscripts, clamped to the tile):
-    only those pixels are unnested. materialized: each raster is read (detoasted) once. -#}
+{#- The window of each tile over the analysis extent (1-based array subscripts, clamped to the tile): only
+    those pixels are unnested. materialized: each raster is read (detoasted) once. -#}
 tiles as materialized (
     select
         tiles.product_id,
@@ -74,15 +76,16 @@ tiles as materialized (
         tiles.month,
         tiles.batch_id,
         tiles.grid_id,
-        tiles.col0,
-        tiles.row0,
-        greatest(1, floor((analysis_extent.west - grids.west) / grids.dx)::integer - tiles.col0 + 1) as j_first,
-        least(st_width(tiles.rast),
-              ceil((analysis_extent.east - grids.west) / grids.dx)::integer - tiles.col0) as j_last,
-        greatest(1, floor((grids.north - analysis_extent.north) / grids.dy)::integer - tiles.row0 + 1) as i_first,
-        least(st_height(tiles.rast),
-              ceil((grids.north - analysis_extent.south) / grids.dy)::integer - tiles.row0) as i_last,
-        st_dumpvalues(tiles.rast, 1) as tile_values
+        grids.nests,
+        grids.west,
+        grids.north,
+        grids.dx,
+        grids.dy,
+        tiles.col0 + tile_window.j_first - 1 as col_first,
+        tiles.row0 + tile_window.i_first - 1 as row_first,
+        tile_window.j_last - tile_window.j_first + 1 as window_width,
+        (st_dumpvalues(tiles.rast, 1))[tile_window.i_first:tile_window.i_last][tile_window.j_first:tile_window.j_last]
+            as window_values
     from {{ ref('stg_raw__flux_tiles') }} as tiles
     inner join keys_to_build
         on tiles.product_id = keys_to_build.product_id
@@ -90,39 +93,51 @@ tiles as materialized (
         and tiles.month = keys_to_build.month
     inner join grids on tiles.grid_id = grids.grid_id
     cross join analysis_extent
+    cross join lateral (
+        select
+            greatest(1, floor((analysis_extent.west - grids.west) / grids.dx)::integer - tiles.col0 + 1) as j_first,
+            least(st_width(tiles.rast),
+                  ceil((analysis_extent.east - grids.west) / grids.dx)::integer - tiles.col0) as j_last,
+            greatest(1, floor((grids.north - analysis_extent.north) / grids.dy)::integer - tiles.row0 + 1) as i_first,
+            least(st_height(tiles.rast),
+                  ceil((grids.north - analysis_extent.south) / grids.dy)::integer - tiles.row0) as i_last
+    ) as tile_window
     where st_convexhull(tiles.rast) && analysis_extent.geom
+        and tile_window.j_first <= tile_window.j_last and tile_window.i_first <= tile_window.i_last
 ),
 
-native_values as (
+{#- not materialized: each branch below streams the pixels of its own grids -#}
+native_values as not materialized (
     select
         tiles.product_id,
         tiles.member_id,
         tiles.month,
         tiles.batch_id,
         tiles.grid_id,
-        tiles.col0 + tiles.j_first - 1 + ((pixel.k - 1) % (tiles.j_last - tiles.j_first + 1))::integer as col,
-        tiles.row0 + tiles.i_first - 1 + ((pixel.k - 1) / (tiles.j_last - tiles.j_first + 1))::integer as row,
+        tiles.nests,
+        tiles.west,
+        tiles.north,
+        tiles.dx,
+        tiles.dy,
+        tiles.col_first + ((pixel.k - 1) % tiles.window_width)::integer as col,
+        tiles.row_first + ((pixel.k - 1) / tiles.window_width)::integer as row,
         pixel.value as sink_gc_m2
     from tiles
-    cross join lateral unnest(tiles.tile_values[tiles.i_first:tiles.i_last][tiles.j_first:tiles.j_last])
-        with ordinality as pixel (value, k)
-    where tiles.j_first <= tiles.j_last and tiles.i_first <= tiles.i_last and pixel.value is not null
+    cross join lateral unnest(tiles.window_values) with ordinality as pixel (value, k)
+    where pixel.value is not null
 ),
 
 nested_weights as (
     select
-        native_values.product_id,
-        native_values.member_id,
-        native_values.month,
-        native_values.batch_id,
-        (floor(grids.north - (native_values.row + 0.5) * grids.dy)::integer + 90) * 360
-            + (floor(grids.west + (native_values.col + 0.5) * grids.dx)::integer + 180) as cell_id,
-        native_values.sink_gc_m2,
-        {{ cea_x('grids.dx') }} * ({{ cea_y('grids.north - native_values.row * grids.dy') }}
-            - {{ cea_y('grids.north - (native_values.row + 1) * grids.dy') }}) as overlap_m2
+        product_id,
+        member_id,
+        month,
+        batch_id,
+        (floor(north - (row + 0.5) * dy)::integer + 90) * 360 + (floor(west + (col + 0.5) * dx)::integer + 180) as cell_id,
+        sink_gc_m2,
+        {{ cea_x('dx') }} * ({{ cea_y('north - row * dy') }} - {{ cea_y('north - (row + 1) * dy') }}) as overlap_m2
     from native_values
-    inner join grids on native_values.grid_id = grids.grid_id
-    where grids.nests
+    where nests
 ),
 
 nested as (
@@ -131,6 +146,8 @@ nested as (
     where exists (select 1 from analysis_cells where analysis_cells.cell_id = nested_weights.cell_id)
 ),
 
+{#- The planner estimates 10 pixels per tile (there are thousands): joined as a table it would hash the
+    pixels rather than the overlaps. Through this function (estimated at one row) the overlaps are hashed. -#}
 overlapped as (
     select
         native_values.product_id,
@@ -141,12 +158,11 @@ overlapped as (
         native_values.sink_gc_m2,
         native_overlaps.overlap_m2
     from native_values
-    inner join grids on native_values.grid_id = grids.grid_id
-    inner join {{ ref('int_native_to_analysis_overlaps') }} as native_overlaps
+    inner join {{ this.schema }}.harmonisation_overlaps() as native_overlaps
         on native_values.grid_id = native_overlaps.grid_id
         and native_values.col = native_overlaps.col
         and native_values.row = native_overlaps.row
-    where not grids.nests
+    where not native_values.nests
 ),
 
 weighted as (
