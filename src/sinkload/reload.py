@@ -243,11 +243,17 @@ def existing_relations(conn: psycopg.Connection, nodes: list[DbtNode]) -> set[tu
 
 def views_to_keep(nodes: list[DbtNode], existing: set[tuple[str, str]], built: dict) -> list[DbtNode]:
     """Views that need not be replaced: they exist, their SQL is what was last built, and no table they
-    read is rebuilt (dbt's `drop … cascade` of a replaced table would take the view with it)."""
-    rebuilt_tables = {n.unique_id for n in nodes if n.materialized not in ("view", "incremental", "ephemeral")}
-    return [n for n in nodes
-            if n.materialized == "view" and (n.schema, n.name) in existing
-            and built.get(n.unique_id) == n.checksum and not rebuilt_tables.intersection(n.parents)]
+    read, directly or through other views, is rebuilt (dbt's `drop … cascade` of a replaced table would
+    take the view, and the views on it, with it)."""
+    dropped = {n.unique_id for n in nodes if n.materialized not in ("view", "incremental", "ephemeral")}
+    views = [n for n in nodes if n.materialized == "view"]
+    while True:
+        more = {n.unique_id for n in views if n.unique_id not in dropped and dropped.intersection(n.parents)}
+        if not more:
+            break
+        dropped |= more
+    return [n for n in views
+            if (n.schema, n.name) in existing and built.get(n.unique_id) == n.checksum and n.unique_id not in dropped]
 
 
 def plan_selection(nodes: list[DbtNode], existing: set[tuple[str, str]], groups: list[str]) -> str | None:

@@ -48,11 +48,13 @@ def _node(uid: str, materialized: str, checksum: str = "c", parents: tuple[str, 
 def test_unchanged_views_are_kept_changed_or_missing_ones_rebuilt():
     nodes = [_node("same", "view"), _node("changed", "view", "new"), _node("missing", "view"),
              _node("published", "incremental"), _node("on_inc", "view", parents=("model.sinkload.published",)),
-             _node("replaced", "table"), _node("on_table", "view", parents=("model.sinkload.replaced",))]
+             _node("replaced", "table"), _node("on_table", "view", parents=("model.sinkload.replaced",)),
+             _node("on_view_on_table", "view", parents=("model.sinkload.on_table", "model.sinkload.same"))]
     existing = {("marts", n.name) for n in nodes if n.name != "missing"}
     built = {n.unique_id: "c" for n in nodes}
     kept = {n.name for n in views_to_keep(nodes, existing, built)}
-    # A view on a table that dbt replaces would be dropped by its `drop ... cascade`: it must be rebuilt.
+    # A view on a table that dbt replaces would be dropped by its `drop ... cascade`, and so would a view on
+    # that view: both must be rebuilt.
     assert kept == {"same", "on_inc"}
 
 

@@ -13,12 +13,14 @@ from sinkload.db.connection import database_url
 @app.command("build")
 def build(
     select: str | None = typer.Option(None, help="dbt selection (default: everything)."),
+    full_refresh: bool = typer.Option(False, "--full-refresh",
+                                      help="Rebuild the incremental models from scratch (docs/operations.md)."),
 ) -> None:
     """dbt build: staging -> intermediate -> marts, with the models' tests."""
     from sinkload.dbt import run_dbt
 
     s = settings()
-    args = ["build"] + (["--select", select] if select else [])
+    args = ["build"] + (["--select", select] if select else []) + (["--full-refresh"] if full_refresh else [])
     run_dbt(s, database_url(s), args)
 
 

@@ -1,0 +1,208 @@
+"""Incremental harmonisation equals a full rebuild: after each change (a new member, a corrected file, appended
+months, an older file restored, a land-cover change, a region change, a period change) the marts after the
+incremental reload or build equal those of `sinkload build --full-refresh`, and the harmonised rows of the
+(product, member, month) that did not change were not rewritten."""
+
+from __future__ import annotations
+
+import math
+
+import psycopg
+import pytest
+
+from reload_support import (
+    DIVISIONS,
+    LANDCOVER_CODES,
+    WORLD_EAST,
+    WORLD_NORTH,
+    WORLD_PRODUCT,
+    WORLD_SOUTH,
+    WORLD_WEST,
+    build_world,
+    fresh_database,
+    rectangle_feature,
+    replace_atomically,
+    run_cli,
+    world_field,
+    write_geojson,
+    write_mip_member,
+)
+
+pytestmark = pytest.mark.slow
+
+YEARS = range(2015, 2019)  # 2019 is appended later, inside the default period 2015..2019
+# Columns that name the build rather than the data.
+BUILD_COLUMNS = {"build_id", "started_at", "finished_at", "published_at"}
+HARMONISED = "intermediate.int_flux_cell_months_harmonised"
+
+
+def marts_rows(settings) -> dict[str, list[tuple]]:
+    """Every mart view's rows without the build's own ids and times (geometries as WKT), sorted."""
+    with psycopg.connect(settings.database_url) as conn:
+        views = [name for (name,) in conn.execute(
+            "select table_name from information_schema.views where table_schema = 'marts' order by 1")]
+        snapshot = {}
+        for view in views:
+            cur = conn.execute(f'select * from marts."{view}"')
+            keep = [k for k, column in enumerate(cur.description)
+                    if column.name not in BUILD_COLUMNS and column.name != "geom"]
+            rows = [tuple(row[k] for k in keep) for row in cur.fetchall()]
+            snapshot[view] = sorted(rows, key=lambda row: repr(tuple(
+                f"{v:.6g}" if isinstance(v, float) else v for v in row)))
+        return snapshot
+
+
+def same_values(a, b) -> bool:
+    if isinstance(a, float) and isinstance(b, float):
+        return math.isclose(a, b, rel_tol=1e-12, abs_tol=1e-12) or (math.isnan(a) and math.isnan(b))
+    return a == b
+
+
+def assert_marts_equal(incremental: dict, full: dict) -> None:
+    assert incremental.keys() == full.keys()
+    for view in full:
+        assert len(incremental[view]) == len(full[view]), view
+        for got, wanted in zip(incremental[view], full[view], strict=True):
+            assert len(got) == len(wanted) and all(map(same_values, got, wanted)), (view, got, wanted)
+
+
+def cli(settings, *args) -> None:
+    result = run_cli(settings, *args)
+    assert result.returncode == 0, result.stdout[-3000:] + result.stderr
+
+
+def row_versions(settings, member: str) -> set[str]:
+    """The transaction ids that wrote the harmonised rows of one member (unchanged = not rewritten)."""
+    with psycopg.connect(settings.database_url) as conn:
+        return {xmin for (xmin,) in conn.execute(
+            f"select distinct h.xmin::text from {HARMONISED} h join raw.member m using (member_id) "
+            "where m.name = %s", [member])}
+
+
+def harmonised_months(settings, member: str) -> int:
+    with psycopg.connect(settings.database_url) as conn:
+        return conn.execute(f"select count(distinct month) from {HARMONISED} h join raw.member m using (member_id) "
+                            "where m.name = %s", [member]).fetchone()[0]
+
+
+def equals_full_refresh(settings) -> dict:
+    """Check the current (incremental) marts against a full rebuild's; returns the snapshot."""
+    incremental = marts_rows(settings)
+    cli(settings, "build", "--full-refresh")
+    full = marts_rows(settings)
+    assert_marts_equal(incremental, full)
+    return full
+
+
+def catalog_of_any_length(base_settings, directory):
+    """The shipped catalog, but MIP member files of any number of months (so that months can be appended)."""
+    text = base_settings.catalog.read_text(encoding="utf-8")
+    fixed = "time: {rule: start_date, first_month: 2015-01, n_months: 72}"
+    assert fixed in text
+    path = directory / "catalog.yaml"
+    path.write_text(text.replace(fixed, "time: {rule: start_date}", 1), encoding="utf-8")
+    return path
+
+
+@pytest.fixture(scope="module")
+def world(server_url, base_settings, tmp_path_factory):
+    directory = tmp_path_factory.mktemp("incremental")
+    with pytest.MonkeyPatch.context() as patch, fresh_database(server_url, base_settings, "incremental") as settings:
+        patch.setenv("SINKLOAD_CATALOG", str(catalog_of_any_length(base_settings, directory)))
+        inbox, member_file, field = build_world(settings, directory, years=YEARS)
+        yield settings, directory, inbox, member_file, field
+
+
+def test_a_new_member(world):
+    settings, _directory, inbox, _member_file, _field = world
+    cams = row_versions(settings, "CAMS")
+    write_mip_member(inbox / WORLD_PRODUCT / "LNLGIS" / "OU_gridded_fluxes_LNLGIS.nc4",
+                     world_field(seed=7, years=YEARS, scale=0.8), YEARS)
+    cli(settings, "reload", inbox)
+    assert harmonised_months(settings, "OU") == 12 * len(YEARS)
+    assert row_versions(settings, "CAMS") == cams  # the unchanged member was not harmonised again
+    snapshot = equals_full_refresh(settings)
+    assert any(row[1] == "OU" for row in snapshot["sink_monthly"])
+
+
+def test_a_corrected_file(world):
+    settings, _directory, inbox, member_file, _field = world
+    ou, cams = row_versions(settings, "OU"), row_versions(settings, "CAMS")
+    before = marts_rows(settings)
+    replace_atomically(member_file, world_field(seed=2, years=YEARS), YEARS)
+    cli(settings, "reload", inbox)
+    assert row_versions(settings, "OU") == ou
+    assert not row_versions(settings, "CAMS") & cams  # every month of the corrected member rewritten
+    assert marts_rows(settings)["sink_monthly"] != before["sink_monthly"]
+    equals_full_refresh(settings)
+
+
+def test_appended_months(world):
+    settings, _directory, inbox, _member_file, _field = world
+    cams = row_versions(settings, "CAMS")
+    appended = range(2019, 2020)
+    write_mip_member(inbox / WORLD_PRODUCT / "LNLGIS" / "2019" / "CAMS_gridded_fluxes_LNLGIS.nc4",
+                     world_field(seed=3, years=appended), appended)
+    cli(settings, "reload", inbox)
+    assert harmonised_months(settings, "CAMS") == 12 * (len(YEARS) + 1)
+    assert cams <= row_versions(settings, "CAMS")  # the months already there kept their rows
+    equals_full_refresh(settings)
+
+
+def test_an_older_file_restored(world):
+    settings, _directory, inbox, member_file, field = world
+    replace_atomically(member_file, world_field(seed=5, years=YEARS), YEARS)
+    cli(settings, "reload", inbox)
+    newer = marts_rows(settings)
+    replace_atomically(member_file, field, YEARS)  # the first version again
+    cli(settings, "reload", inbox)
+    restored = equals_full_refresh(settings)
+    assert restored["sink_monthly"] != newer["sink_monthly"]
+
+
+def test_a_land_cover_change(world):
+    settings, directory, inbox, _member_file, _field = world
+    names = list(DIVISIONS)
+    rotated = write_geojson(directory / "landcover_rotated.geojson", [
+        rectangle_feature(name, *DIVISIONS[name], code=LANDCOVER_CODES[names[(k + 1) % len(names)]])
+        for k, name in enumerate(names)])
+    cams = row_versions(settings, "CAMS")
+    cli(settings, "ingest", "landcover", rotated, "--code-field", "code")
+    cli(settings, "reload", inbox)
+    assert row_versions(settings, "CAMS") == cams  # harmonisation does not depend on land cover
+    equals_full_refresh(settings)
+
+
+def test_a_region_change(world):
+    settings, directory, inbox, _member_file, _field = world
+    east = WORLD_EAST + 1  # the nation grows by a column of cells; the eastern divisions with it
+    national = write_geojson(directory / "national_wider.geojson", [
+        rectangle_feature("China", WORLD_WEST, WORLD_SOUTH, east, WORLD_NORTH)])
+    divisions = write_geojson(directory / "divisions_wider.geojson", [
+        rectangle_feature(name, west, south, east if right == WORLD_EAST else right, north)
+        for name, (west, south, right, north) in DIVISIONS.items()])
+    cams = row_versions(settings, "CAMS")
+    cli(settings, "ingest", "regions", national, "--scope", "national", "--name-field", "name")
+    cli(settings, "ingest", "regions", divisions, "--scope", "division", "--name-field", "name", "--tiles-national")
+    cli(settings, "reload", inbox)
+    assert not row_versions(settings, "CAMS") & cams  # the analysis cells changed: everything rebuilt
+    with psycopg.connect(settings.database_url) as conn:
+        cells = conn.execute(f"select count(distinct cell_id) from {HARMONISED}").fetchone()[0]
+    assert cells == (east - WORLD_WEST) * (WORLD_NORTH - WORLD_SOUTH)
+    equals_full_refresh(settings)
+
+
+def test_a_period_change(world):
+    from sinkload.dbt import run_dbt
+
+    settings, _directory, _inbox, _member_file, _field = world
+    period = {"period_start_year": 2016, "period_end_year": 2019}
+    run_dbt(settings, settings.database_url, ["build"], dbt_vars=period, quiet=True)
+    assert harmonised_months(settings, "OU") == 12 * 3  # 2016..2018: 2015 left the period
+    incremental = marts_rows(settings)
+    run_dbt(settings, settings.database_url, ["build", "--full-refresh"], dbt_vars=period, quiet=True)
+    assert_marts_equal(incremental, marts_rows(settings))
+    # and back: the months of 2015 return
+    run_dbt(settings, settings.database_url, ["build"], quiet=True)
+    assert harmonised_months(settings, "OU") == 12 * len(YEARS)
+    equals_full_refresh(settings)
