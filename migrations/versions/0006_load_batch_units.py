@@ -22,4 +22,4 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
-    op.execute("alter table raw.load_batch drop column if exists species, drop column if exists parsed_unit")
+    op.execute("alter table raw.load_batch drop column if exists species cascade, drop column if exists parsed_unit cascade")

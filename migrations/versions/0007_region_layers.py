@@ -42,9 +42,10 @@ def upgrade() -> None:
 def downgrade() -> None:
     op.execute("delete from raw.region_layer where scope not in ('national', 'division')")
     for column in ("code", "name_en", "rank"):
-        op.execute(f"alter table raw.region drop column {column}")
-    op.execute("alter table raw.region_layer drop column iso3")
-    op.execute("alter table raw.region_layer drop column tiles_national")
+        # cascade: dbt's staging views select these columns (dbt recreates them on the next build)
+        op.execute(f"alter table raw.region drop column {column} cascade")
+    op.execute("alter table raw.region_layer drop column iso3 cascade")
+    op.execute("alter table raw.region_layer drop column tiles_national cascade")
     op.execute("alter table raw.region_layer drop constraint region_layer_scope_name")
     op.execute("alter table raw.region_layer add constraint region_layer_scope_check "
                "check (scope in ('national', 'division'))")

@@ -156,7 +156,7 @@ def test_analyst_reads_every_dbt_built_mart(as_role, roles, conn, run_cli):
         "select table_name from information_schema.views where table_schema = 'marts' and table_name not like 'probe_%'")]
     assert set(views) == {"sink_cell_mean", "sink_monthly", "sink_annual", "sink_summary", "sink_zonal_monthly",
                           "ensemble_spread", "build_info", "sink_lineage", "products", "product_comparison",
-                          "budget_comparison"}
+                          "budget_comparison", "unit_cell_weights", "region_layer_quality", "method_comparison"}
     with as_role(roles.analyst) as analyst:
         for view in views:
             analyst.execute(_q("select * from marts.{} limit 1", view))
