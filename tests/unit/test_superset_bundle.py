@@ -10,7 +10,7 @@ import pytest
 import yaml
 
 from sinkload.errors import SinkloadError
-from sinkload.superset.bundle import build_bundle, chart_specs, metric_name
+from sinkload.superset.bundle import DATASETS, build_bundle, chart_specs, metric_name
 from sinkload.superset.client import bundle_zip, split_password, with_password
 from sinkload.superset.files import load_marts_yml, render
 
@@ -31,7 +31,9 @@ def test_committed_bundle_is_the_generated_one():
 def test_datasets_carry_every_documented_column_and_a_metric_per_measure():
     marts = yaml.safe_load(MARTS_YML.read_text())
     files = build_bundle(marts)
-    for model in marts["models"]:
+    assert {name for name in files if name.startswith("datasets/")} == {
+        f"datasets/sinkload/{view}.yaml" for view in DATASETS}
+    for model in (m for m in marts["models"] if m["name"] in DATASETS):
         dataset = files[f"datasets/sinkload/{model['name']}.yaml"]
         assert dataset["schema"] == "marts"
         assert [c["column_name"] for c in dataset["columns"]] == [c["name"] for c in model["columns"]]
