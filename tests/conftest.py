@@ -16,6 +16,7 @@ import pytest
 from reload_support import run_cli as run_settings_cli
 from sinkload.db import migrate as migrations
 from sinkload.db.connection import database_url
+from sinkload.db.warehouse import Warehouse
 from sinkload.settings import Settings
 
 REPO = Path(__file__).resolve().parents[1]
@@ -50,9 +51,9 @@ def settings(base_settings: Settings, server_url: str, session_id: str) -> Itera
         conn.execute(f'create database "{name}"')
     url = _with_database(server_url, name)
     test_settings = replace(base_settings, database_url=url, role_prefix=f"t{session_id}")
-    migrations.upgrade(test_settings, url)
+    migrations.upgrade(Warehouse.of(test_settings, url))
     yield test_settings
-    migrations.downgrade(test_settings, url, "base")
+    migrations.downgrade(Warehouse.of(test_settings, url), "base")
     with psycopg.connect(server_url, autocommit=True) as conn:
         conn.execute(f'drop database if exists "{name}" with (force)')
 

@@ -17,14 +17,9 @@ import matplotlib
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
-from rich.console import Console  # noqa: E402
-from rich.table import Table  # noqa: E402
-from rich.text import Text  # noqa: E402
 
-from sinkload.db.connection import connect  # noqa: E402
+from sinkload.db.warehouse import Warehouse  # noqa: E402
 from sinkload.errors import SinkloadError  # noqa: E402
-from sinkload.roles import Roles  # noqa: E402
-from sinkload.settings import Settings  # noqa: E402
 
 ENSEMBLE_MEAN = "ensemble_mean"
 SCOPE_TITLES = {"national": "National", "division": "Geographic divisions", "province": "Provinces",
@@ -71,9 +66,9 @@ def scope_order(data: MartData) -> list[str]:
     return [s for s in ("national", *middle, "ecosystem") if s in scopes]
 
 
-def read_marts(settings: Settings, url: str) -> MartData:
+def read_marts(warehouse: Warehouse) -> MartData:
     """Everything the report shows, from the marts views, as the read-only analyst."""
-    with connect(url, role=Roles(settings.role_prefix).analyst) as conn:
+    with warehouse.as_analyst() as conn:
         def rows(query: str) -> list[tuple]:
             return conn.execute(query).fetchall()
 
@@ -87,17 +82,17 @@ def read_marts(settings: Settings, url: str) -> MartData:
             cells=rows("select product, member, lon, lat, sink_gc_m2_yr from marts.sink_cell_mean"),
             zonal=rows("select product, member, lat, month, sink_gc_m2_day from marts.sink_zonal_monthly"),
         )
-    return with_layers(data, settings, url)
+    return with_layers(data, warehouse)
 
 
-def with_layers(data: MartData, settings: Settings, url: str) -> MartData:
+def with_layers(data: MartData, warehouse: Warehouse) -> MartData:
     """`data` with the stored layers' ranks, English names and outlines (rings as lon/lat arrays, simplified);
     unchanged when the transformer cannot read raw.region."""
     import psycopg
     import shapely
 
     try:
-        with connect(url, role=Roles(settings.role_prefix).transformer) as conn:
+        with warehouse.as_transformer() as conn:
             rows = conn.execute("select scope, name, rank, name_en, "
                                 "st_asbinary(st_simplifypreservetopology(geom, %s)) from raw.region",
                                 [OUTLINE_SIMPLIFY_DEG]).fetchall()
@@ -124,50 +119,6 @@ def headline_members(summary: list[tuple]) -> dict[str, str]:
     for product, member, *_ in summary:
         members[product].add(member)
     return {product: headline_member(names) for product, names in members.items()}
-
-
-def _fmt(value: float | None, digits: int = 3) -> str:
-    return "—" if value is None else f"{value:.{digits}f}"
-
-
-def summary_table(data: MartData, scope: str, heads: dict[str, str]) -> Table:
-    """Mean ± SD (Pg C/yr) and share per unit of one scope, one column per product (names as plain text)."""
-    table = Table(title=Text(f"{SCOPE_TITLES.get(scope, scope)}: mean ± interannual SD, Pg C yr⁻¹ (share %)"))
-    table.add_column("unit", overflow="fold")
-    products = sorted(heads)
-    for product in products:
-        table.add_column(Text(f"{product}\n[{heads[product]}]"), justify="right")
-    cells = {(p, u): (mean, sd, share) for p, m, s, u, _n, mean, sd, share in data.summary
-             if s == scope and heads.get(p) == m}
-    units = unit_order(data, scope, {u for _p, u in cells})
-    for unit in units:
-        row = [Text(unit_label(data, scope, unit))]
-        for product in products:
-            mean, sd, share = cells.get((product, unit), (None, None, None))
-            text = f"{_fmt(mean)} ± {_fmt(sd)}" if mean is not None else "—"
-            row.append(Text(text + (f" ({share:.1f} %)" if share is not None else "")))
-        table.add_row(*row)
-    return table
-
-
-def member_table(data: MartData) -> Table:
-    """National mean ± SD of every member of every product."""
-    table = Table(title="National per member: mean ± interannual SD, Pg C yr⁻¹ (years)")
-    for column in ("product", "member", "mean ± SD", "years"):
-        table.add_column(column, justify="right" if column != "product" else "left")
-    for product, member, scope, _unit, n_years, mean, sd, _share in data.summary:
-        if scope == "national":
-            table.add_row(Text(product), Text(member), f"{_fmt(mean)} ± {_fmt(sd)}", str(n_years))
-    return table
-
-
-def spread_table(data: MartData) -> Table:
-    table = Table(title="Ensemble spread over members' mean annual sinks, Pg C yr⁻¹")
-    for column in ("product", "scope", "unit", "n", "mean", "SD", "min", "max"):
-        table.add_column(column, justify="left" if column in ("product", "scope", "unit") else "right")
-    for product, scope, unit, n, mean, sd, low, high in data.spread:
-        table.add_row(Text(product), Text(scope), Text(unit), str(n), _fmt(mean), _fmt(sd), _fmt(low), _fmt(high))
-    return table
 
 
 # -- figures ----------------------------------------------------------------------------------------------
@@ -309,18 +260,21 @@ def _save(fig: plt.Figure, path: Path) -> Path:
     return path
 
 
-def write_report(settings: Settings, url: str, out_dir: Path, console: Console | None = None) -> list[Path]:
-    """Print the study's tables and write its figures (PNG) into out_dir; returns the figure paths."""
-    console = console or Console()
-    data = read_marts(settings, url)
+@dataclass(frozen=True)
+class Report:
+    """What `write_report` read and drew: the marts' data, each product's headline member, the figures."""
+
+    data: MartData
+    heads: dict[str, str]
+    figures: list[Path]
+
+
+def write_report(warehouse: Warehouse, out_dir: Path) -> Report:
+    """Read the marts and write the study's figures (PNG) into out_dir; the tables are in the returned data."""
+    data = read_marts(warehouse)
     if not data.summary:
         raise SinkloadError("marts.sink_summary: no rows (ingest data and run `sinkload build` first)")
     heads = headline_members(data.summary)
-    for scope in scope_order(data):
-        console.print(summary_table(data, scope, heads))
-    console.print(member_table(data))
-    if data.spread:
-        console.print(spread_table(data))
     out_dir.mkdir(parents=True, exist_ok=True)
     figures = [
         figure_maps(data, heads, out_dir),
@@ -330,5 +284,4 @@ def write_report(settings: Settings, url: str, out_dir: Path, console: Console |
     ]
     figures += [figure_units(data, heads, scope, out_dir, UNIT_FIGURES.get(scope, f"fig_layer_{scope}.png"))
                 for scope in scope_order(data) if scope != "national"]
-    console.print(Text(f"figures: {', '.join(str(p) for p in figures)}"))
-    return figures
+    return Report(data, heads, figures)

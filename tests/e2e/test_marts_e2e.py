@@ -15,6 +15,7 @@ from shapely.geometry import box
 from independent import cell_area_m2, to_cea
 from independent_marts import expected_marts, query
 from reload_support import fresh_database
+from sinkload.db.warehouse import Warehouse
 
 pytestmark = pytest.mark.slow
 
@@ -61,11 +62,11 @@ def built(server_url, base_settings, tmp_path_factory):
     manifest = replace(manifest, landcover=with_disagreeing_cells(
         manifest.landcover, manifest.landcover_code_field, directory / "landcover_disagreeing.gpkg"))
     with fresh_database(server_url, base_settings, "e2e") as settings:
-        url = settings.database_url
-        ingest_manifest(settings, url, manifest)
-        ingest_default_regions(settings, url)
-        ingest_landcover_file(settings, url, manifest.landcover, code_field=manifest.landcover_code_field)
-        run_dbt(settings, url, ["build"], quiet=True)
+        handle = Warehouse.of(settings)
+        ingest_manifest(handle, manifest)
+        ingest_default_regions(handle)
+        ingest_landcover_file(handle, manifest.landcover, code_field=manifest.landcover_code_field)
+        run_dbt(handle, ["build"], quiet=True)
         yield settings, manifest
 
 

@@ -28,6 +28,7 @@ import yaml
 from psycopg import sql
 
 from reload_support import fresh_database, run_cli
+from sinkload.db.warehouse import Warehouse
 from sinkload.superset.bundle import chart_specs
 from sinkload.superset.client import SupersetClient
 
@@ -87,11 +88,11 @@ def warehouse(server_url, base_settings, tmp_path_factory):
 
     manifest = write_sample(tmp_path_factory.mktemp("sample"))
     with fresh_database(server_url, base_settings, "superset") as settings:
-        url = settings.database_url
-        ingest_manifest(settings, url, manifest)
-        ingest_default_regions(settings, url)
-        ingest_landcover_file(settings, url, manifest.landcover, code_field=manifest.landcover_code_field)
-        run_dbt(settings, url, ["build"], quiet=True)
+        handle = Warehouse.of(settings)
+        ingest_manifest(handle, manifest)
+        ingest_default_regions(handle)
+        ingest_landcover_file(handle, manifest.landcover, code_field=manifest.landcover_code_field)
+        run_dbt(handle, ["build"], quiet=True)
         yield settings
 
 

@@ -22,6 +22,7 @@ from shapely.geometry import MultiPolygon, Polygon, box
 
 from independent import R, cell_overlaps, dominant_groups
 from reload_support import fresh_database, raw_fingerprint, run_cli
+from sinkload.db.warehouse import Warehouse
 from sinkload.dbt import run_dbt
 
 SPHERE_GEOD = pyproj.Geod(a=R, b=R)
@@ -289,7 +290,7 @@ def default_layer(server_url, base_settings):
     with fresh_database(server_url, base_settings, "cnmaps") as settings:
         ok(run_cli(settings, "ingest", "regions", "--default"))
         # dbt run (models only): the staging test that pins scopes to national/division is dbt's to lift
-        run_dbt(settings, settings.database_url, ["run", "--select", "+int_analysis_cells"], quiet=True)
+        run_dbt(Warehouse.of(settings), ["run", "--select", "+int_analysis_cells"], quiet=True)
         yield settings
 
 

@@ -11,6 +11,7 @@ import pytest
 from psycopg import errors
 
 from sinkload.db import migrate as migrations
+from sinkload.db.warehouse import Warehouse
 from sinkload.roles import Roles
 
 RAW_TABLES = {"product", "member", "grid", "load_batch", "flux_tile", "region_layer", "region",
@@ -48,20 +49,20 @@ def test_up_down_up(scratch):
     settings, url = scratch
     roles = Roles(settings.role_prefix)
 
-    migrations.upgrade(settings, url)
+    migrations.upgrade(Warehouse.of(settings, url))
     assert _raw_tables(url) == RAW_TABLES
     assert _roles(url, roles.all()) == set(roles.all())
     assert migrations.current_revision(url) is not None
 
-    migrations.upgrade(settings, url)  # at head: harmless
+    migrations.upgrade(Warehouse.of(settings, url))  # at head: harmless
     assert _raw_tables(url) == RAW_TABLES
 
-    migrations.downgrade(settings, url, "base")
+    migrations.downgrade(Warehouse.of(settings, url), "base")
     assert _raw_tables(url) == set()
     assert _roles(url, roles.all()) == set()
     assert migrations.current_revision(url) is None
 
-    migrations.upgrade(settings, url)
+    migrations.upgrade(Warehouse.of(settings, url))
     assert _raw_tables(url) == RAW_TABLES
 
 

@@ -10,8 +10,10 @@ import pytest
 
 from reload_support import add_fake_batch, fresh_database, reload_runs, run_cli, start_cli, write_file
 from sinkload.db.locks import LockBusy, advisory_lock, lock_key
+from sinkload.dbt.selection import DbtNode, views_to_keep
 from sinkload.files import sha256_of
-from sinkload.reload import LOCK_NAME, DbtNode, is_flux_file, scan_inbox, views_to_keep
+from sinkload.ingest.flux import is_flux_file
+from sinkload.reload import LOCK_NAME, scan_inbox
 
 
 @pytest.fixture(scope="module")
@@ -59,7 +61,8 @@ def test_unchanged_views_are_kept_changed_or_missing_ones_rebuilt():
 
 
 def test_selection_follows_what_changed_and_builds_all_when_a_model_is_missing():
-    from sinkload.reload import changed_groups, plan_selection
+    from sinkload.db.raw_state import changed_groups
+    from sinkload.dbt.selection import plan_selection
 
     built = {"flux": "3:7", "regions": "a", "landcover": "b"}
     assert changed_groups(built, built) == []

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import typer
 
-from sinkload.cli.app import app, settings
+from sinkload.cli.app import app, warehouse
 from sinkload.errors import SinkloadError
 
 analyst_app = typer.Typer(help="Analyst logins (read-only members of the analyst role) for SQL clients and BI tools.",
@@ -31,13 +31,12 @@ def _read_password(password_file: Path | None) -> str:
 
 def _connection():
     """(url, roles, the embedded cluster's TCP port or None)."""
-    from sinkload.db.connection import database_url, embedded_cluster
-    from sinkload.roles import Roles
+    from sinkload.db.connection import embedded_cluster
 
-    s = settings()
-    url = database_url(s)
+    handle = warehouse()
+    s = handle.settings
     tcp_port = embedded_cluster(s).tcp_port if s.embedded else None
-    return url, Roles(s.role_prefix), tcp_port
+    return handle.url, handle.roles, tcp_port
 
 
 @analyst_app.command("create")

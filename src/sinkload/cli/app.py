@@ -1,10 +1,15 @@
-"""The Typer applications and the shared context (settings) of every command."""
+"""The Typer applications and the shared context (settings, the warehouse handle) of every command."""
 
 from __future__ import annotations
+
+from typing import TYPE_CHECKING
 
 import typer
 
 from sinkload.settings import Settings
+
+if TYPE_CHECKING:
+    from sinkload.db.warehouse import Warehouse
 
 app = typer.Typer(
     name="sinkload",
@@ -24,3 +29,10 @@ app.add_typer(ingest_app, name="ingest")
 def settings() -> Settings:
     """Settings from the environment (the only place the CLI reads it)."""
     return Settings.from_env()
+
+
+def warehouse() -> Warehouse:
+    """The warehouse handle of the settings' database (starts the embedded cluster when none is configured)."""
+    from sinkload.db.warehouse import Warehouse
+
+    return Warehouse.of(settings())

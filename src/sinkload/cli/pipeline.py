@@ -6,8 +6,7 @@ from pathlib import Path
 
 import typer
 
-from sinkload.cli.app import app, settings
-from sinkload.db.connection import database_url
+from sinkload.cli.app import app, settings, warehouse
 
 
 @app.command("build")
@@ -19,9 +18,8 @@ def build(
     """dbt build: staging -> intermediate -> marts, with the models' tests."""
     from sinkload.dbt import run_dbt
 
-    s = settings()
     args = ["build"] + (["--select", select] if select else []) + (["--full-refresh"] if full_refresh else [])
-    run_dbt(s, database_url(s), args)
+    run_dbt(warehouse(), args)
 
 
 @app.command("sample")
@@ -42,25 +40,32 @@ def reload(
     """The scheduled job: ingest what is new or changed, rebuild what depends on it.
 
     Exits 75 (EX_TEMPFAIL) without doing anything when another reload holds the lock."""
+    from sinkload.cli.render import month_progress, print_reload
     from sinkload.db.locks import LockBusy
+    from sinkload.output import console
     from sinkload.reload import run_reload
 
-    s = settings()
+    out, err = console(), console(stderr=True)
     try:
-        run_reload(s, database_url(s), inbox, wait=wait, catalog_path=catalog)
+        with month_progress(err) as progress:
+            summary = run_reload(warehouse(), inbox, wait=wait, catalog_path=catalog, note=out.print,
+                                 progress=progress)
     except LockBusy as busy:
         typer.echo(f"reload: another reload is running ({busy.holder.describe() if busy.holder else 'unknown'}); "
                    "nothing done, try again later (exit 75)", err=True)
         raise typer.Exit(75) from None
+    print_reload(summary, out, err)
+    if (error := summary.error()) is not None:
+        raise error
 
 
 @app.command("report")
 def report(out: Path = typer.Option(Path("report"), "--out", help="Folder for the figures (PNG).")) -> None:
     """Print the study's tables from the marts and write its figures."""
+    from sinkload.cli.render_report import print_report
     from sinkload.report import write_report
 
-    s = settings()
-    write_report(s, database_url(s), out)
+    print_report(write_report(warehouse(), out))
 
 
 @app.command("demo")
@@ -69,6 +74,7 @@ def demo(
     out: Path = typer.Option(Path("report"), "--out", help="Where the figures go."),
 ) -> None:
     """The main job on the sample data: db up, migrate, sample, ingest, build, report."""
+    from sinkload.cli.render_report import demo_step
     from sinkload.demo import run_demo
 
-    run_demo(settings(), workdir, out)
+    run_demo(settings(), workdir, out, demo_step)

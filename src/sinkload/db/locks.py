@@ -7,7 +7,8 @@ so a killed process never leaves a stale lock behind (unlike a lock file).
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterator
+import time
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 
@@ -102,3 +103,18 @@ def advisory_lock(url: str, name: str, wait: bool = False, on_wait=None) -> Iter
         finally:
             if not conn.closed:
                 unlock(conn, name)
+
+
+def wait_for_dbt_sessions(conn: psycopg.Connection, on_wait: Callable[[], None] | None = None,
+                          poll_seconds: float = 2.0) -> None:
+    """Wait while a dbt process still works on this database (e.g. orphaned by a killed reload: killing a
+    process does not kill its children), so that two builds never overlap; `on_wait` is called once, when
+    there is something to wait for."""
+    query = ("select count(*) from pg_stat_activity where datname = current_database() "
+             "and application_name = 'dbt' and pid <> pg_backend_pid()")
+    announced = False
+    while conn.execute(query).fetchone()[0]:
+        if not announced and on_wait is not None:
+            on_wait()
+        announced = True
+        time.sleep(poll_seconds)

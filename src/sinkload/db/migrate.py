@@ -9,35 +9,35 @@ from sqlalchemy import create_engine
 from sqlalchemy.exc import SQLAlchemyError
 
 from sinkload.db.connection import redact, sqlalchemy_url
+from sinkload.db.warehouse import Warehouse
 from sinkload.errors import SinkloadError
 from sinkload.roles import Roles
-from sinkload.settings import Settings
 
 
-def alembic_config(settings: Settings, url: str) -> Config:
+def alembic_config(warehouse: Warehouse) -> Config:
     config = Config()
-    config.set_main_option("script_location", str(settings.migrations_dir))
-    config.attributes["url"] = url
-    config.attributes["role_prefix"] = settings.role_prefix
+    config.set_main_option("script_location", str(warehouse.settings.migrations_dir))
+    config.attributes["url"] = warehouse.url
+    config.attributes["role_prefix"] = warehouse.roles.prefix
     return config
 
 
-def _run(action, settings: Settings, url: str, revision: str) -> None:
+def _run(action, warehouse: Warehouse, revision: str) -> None:
     try:
-        action(alembic_config(settings, url), revision)
+        action(alembic_config(warehouse), revision)
     except SQLAlchemyError as exc:
         detail = str(getattr(exc, "orig", exc)).strip().splitlines()[0]
-        raise SinkloadError(f"{redact(url)}: migration to {revision} failed: {detail}") from None
+        raise SinkloadError(f"{redact(warehouse.url)}: migration to {revision} failed: {detail}") from None
 
 
-def upgrade(settings: Settings, url: str, revision: str = "head") -> None:
+def upgrade(warehouse: Warehouse, revision: str = "head") -> None:
     """Alembic upgrade (idempotent: at head it does nothing)."""
-    _run(command.upgrade, settings, url, revision)
+    _run(command.upgrade, warehouse, revision)
 
 
-def downgrade(settings: Settings, url: str, revision: str = "base") -> None:
+def downgrade(warehouse: Warehouse, revision: str = "base") -> None:
     """Alembic downgrade; `base` removes schema raw (and what depends on it) and the roles."""
-    _run(command.downgrade, settings, url, revision)
+    _run(command.downgrade, warehouse, revision)
 
 
 def current_revision(url: str) -> str | None:

@@ -14,14 +14,13 @@ from rasterio.errors import RasterioIOError
 from rasterio.features import shapes
 from shapely.geometry import shape
 
-from sinkload.db.connection import connect
+from sinkload.db.geometry import insert_polygons
+from sinkload.db.warehouse import Warehouse
 from sinkload.errors import SinkloadError, file_error
 from sinkload.files import sha256_of
 from sinkload.geography.names import integer_value
 from sinkload.geography.sphere import area_km2
 from sinkload.geography.vector import Repair, polygonal, read_features
-from sinkload.roles import Roles
-from sinkload.settings import Settings
 
 RASTER_SUFFIXES = (".tif", ".tiff")
 
@@ -81,18 +80,18 @@ def read_raster_codes(file: Path, known: dict[int, dict]) -> dict[int, shapely.G
     return {code: polygonal(file, shapely.union_all(geoms), code) for code, geoms in grouped.items()}
 
 
-def ingest_landcover_file(settings: Settings, url: str, file: Path, code_field: str = "code",
+def ingest_landcover_file(warehouse: Warehouse, file: Path, code_field: str = "code",
                           before_commit: Callable[[LandcoverSummary], None] | None = None) -> LandcoverSummary:
     """Replace the land-cover layer (and the class table) in one transaction; `before_commit` sees the summary
     before the commit."""
     file = Path(file)
-    known = load_classes(settings.warehouse_dir / "landcover_classes.yaml")
+    known = load_classes(warehouse.settings.warehouse_dir / "landcover_classes.yaml")
     is_raster = file.suffix.lower() in RASTER_SUFFIXES
     polygons, repairs = (read_raster_codes(file, known), []) if is_raster else read_vector_codes(file, code_field, known)
     if not polygons:
         raise file_error(file, "no land-cover polygons")
     digest = sha256_of(file)
-    with connect(url, role=Roles(settings.role_prefix).loader, autocommit=True) as conn, conn.transaction():
+    with warehouse.loading() as conn:
         conn.execute("delete from raw.landcover")
         conn.execute("delete from raw.landcover_layer")
         conn.execute("delete from raw.landcover_class")
@@ -100,9 +99,8 @@ def ingest_landcover_file(settings: Settings, url: str, file: Path, code_field: 
             cur.executemany("insert into raw.landcover_class (code, group_name, class, is_ecosystem, class_rank) "
                             "values (%s, %s, %s, %s, %s)",
                             [(c, e["group"], e["class"], e["is_ecosystem"], e["rank"]) for c, e in known.items()])
-            cur.executemany("insert into raw.landcover (code, geom) values "
-                            "(%s, st_multi(st_collectionextract(st_makevalid(st_geomfromwkb(%s, 4326)), 3)))",
-                            [(code, shapely.to_wkb(geom)) for code, geom in sorted(polygons.items())])
+        insert_polygons(conn, "landcover", ("code",),
+                        ((code, shapely.to_wkb(geom)) for code, geom in sorted(polygons.items())))
         conn.execute("insert into raw.landcover_layer (file_name, sha256, code_field, source_kind) values (%s, %s, %s, %s)",
                      [file.name, digest, "band 1" if is_raster else code_field, "raster" if is_raster else "vector"])
         summary = LandcoverSummary(file.name, [

@@ -12,15 +12,14 @@ import psycopg
 import shapely
 import yaml
 
-from sinkload.db.connection import connect
+from sinkload.db.geometry import insert_polygons
+from sinkload.db.warehouse import Warehouse
 from sinkload.errors import file_error
 from sinkload.files import sha256_of
 from sinkload.geography import checks
 from sinkload.geography.layers import Layer, LayerSummary, Unit, summarise
 from sinkload.geography.names import NATIONAL, check_layer_name, check_unique, integer_value, unit_name
 from sinkload.geography.vector import Repair, read_features
-from sinkload.roles import Roles
-from sinkload.settings import Settings
 
 DEFAULT_ISO3 = "CHN"
 NO_ISO3 = "none"
@@ -65,7 +64,7 @@ def read_layer(file: Path, layer: str, name_field: str, *, rank_field: str | Non
                  tiles_national, iso), features.repairs
 
 
-def ingest_region_file(settings: Settings, url: str, file: Path, layer: str, name_field: str, *,
+def ingest_region_file(warehouse: Warehouse, file: Path, layer: str, name_field: str, *,
                        tiles_national: bool = False, rank_field: str | None = None, iso3: str | None = None,
                        before_commit: BeforeCommit | None = None) -> LayerSummary:
     """Replace one layer with the features of `file`; `before_commit` sees the summary before the commit."""
@@ -73,15 +72,15 @@ def ingest_region_file(settings: Settings, url: str, file: Path, layer: str, nam
                                  iso3=iso3)
     repaired = [f"repaired feature {r.label!r}: area changed by {r.changed_km2:,.3f} km² ({r.changed_pct:.3g} %)"
                 for r in repairs]
-    return store_checked(settings, url, [loaded], str(file), before_commit, {layer: repaired})[0]
+    return store_checked(warehouse, [loaded], str(file), before_commit, {layer: repaired})[0]
 
 
-def store_checked(settings: Settings, url: str, layers: list[Layer], source: str,
+def store_checked(warehouse: Warehouse, layers: list[Layer], source: str,
                   before_commit: BeforeCommit | None = None,
                   notes: dict[str, list[str]] | None = None) -> list[LayerSummary]:
     """Check `layers` against each other, the stored layers and the data, then replace them, in one transaction;
     `notes` (per layer name) are added to the summaries' findings."""
-    with connect(url, role=Roles(settings.role_prefix).loader, autocommit=True) as conn, conn.transaction():
+    with warehouse.loading() as conn:
         summaries = [summarise(layer, source, findings + (notes or {}).get(layer.name, []))
                      for layer, findings in zip(layers, _check_all(conn, layers, source), strict=True)]
         for layer in layers:
@@ -179,11 +178,8 @@ def _store(conn: psycopg.Connection, layer: Layer) -> None:
                  "tiles_national, iso3) values (%s, %s, %s, %s, %s, %s, %s, %s)",
                  [layer.name, layer.file_name, layer.sha256, layer.name_field, layer.source_crs, layer.note,
                   layer.tiles_national, layer.iso3])
-    with conn.cursor() as cur:
-        cur.executemany(
-            "insert into raw.region (scope, name, geom, rank, name_en, code) values "
-            "(%s, %s, st_multi(st_collectionextract(st_makevalid(st_geomfromwkb(%s, 4326)), 3)), %s, %s, %s)",
-            [(layer.name, u.name, shapely.to_wkb(u.geom), u.rank, u.name_en, u.code) for u in layer.units])
+    insert_polygons(conn, "region", ("scope", "name", "rank", "name_en", "code"),
+                    ((layer.name, u.name, u.rank, u.name_en, u.code, shapely.to_wkb(u.geom)) for u in layer.units))
 
 
 # -- the default layers ---------------------------------------------------------------------------------------
@@ -247,6 +243,6 @@ def _province_names_en(path: Path) -> dict[str, str]:
         raise file_error(path, f"not a valid province name table ({exc})") from None
 
 
-def ingest_default_regions(settings: Settings, url: str, before_commit: BeforeCommit | None = None) -> list[LayerSummary]:
+def ingest_default_regions(warehouse: Warehouse, before_commit: BeforeCommit | None = None) -> list[LayerSummary]:
     """The default national, division and province layers, replaced together in one transaction."""
-    return store_checked(settings, url, default_layers(settings.warehouse_dir), DEFAULT_SOURCE, before_commit)
+    return store_checked(warehouse, default_layers(warehouse.settings.warehouse_dir), DEFAULT_SOURCE, before_commit)

@@ -12,11 +12,9 @@ import numpy as np
 
 from sinkload import __version__
 from sinkload.budgets import EXPERIMENTS, BudgetValue, grid_values, parse_countries
-from sinkload.db.connection import connect
+from sinkload.db.warehouse import Warehouse
 from sinkload.errors import file_error
 from sinkload.files import sha256_of
-from sinkload.roles import Roles
-from sinkload.settings import Settings
 
 COUNTRIES_UNITS = "Tg CO2 yr-1 (positive = to the atmosphere)"
 
@@ -111,12 +109,12 @@ def summarise(values: list[BudgetValue], grids: list[GridYear]) -> BudgetSummary
                          has_mean=any(v.is_mean for v in values), values=len(values), grid_years=len(grids))
 
 
-def ingest_budgets(settings: Settings, url: str, countries: Path, grid: Path | None = None) -> BudgetSummary:
+def ingest_budgets(warehouse: Warehouse, countries: Path, grid: Path | None = None) -> BudgetSummary:
     """Replace the stored national budgets by the country CSV (and the grid, when given) in one transaction."""
     countries = Path(countries)
     values = read_countries(countries)
     grids, grid_units = read_grid(Path(grid)) if grid else ([], None)
-    with connect(url, role=Roles(settings.role_prefix).loader, autocommit=True) as conn, conn.transaction():
+    with warehouse.loading() as conn:
         conn.execute("delete from raw.budget_file")
         file_id = _insert_file(conn, "countries", countries, COUNTRIES_UNITS, len(values))
         with conn.cursor() as cur:

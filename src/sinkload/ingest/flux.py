@@ -8,34 +8,31 @@ from __future__ import annotations
 
 import datetime
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import psycopg
-from psycopg import sql
-from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
-from rich.table import Table
-from rich.text import Text
 
 from sinkload import __version__
 from sinkload.catalog import Product, load_catalog
-from sinkload.db.connection import connect
 from sinkload.db.rasters import raster_wkb, tile_size, tiles
+from sinkload.db.raw_state import already_loaded
+from sinkload.db.warehouse import Warehouse
 from sinkload.errors import SinkloadError, file_error, shown
 from sinkload.files import sha256_of
 from sinkload.ingest.claims import Claim, conflicts
+from sinkload.ingest.status import FileStatus
 from sinkload.manifest import SampleManifest
 from sinkload.normalize import Grid, NormalisationError, check_valid_share, region_window
-from sinkload.output import console as output_console
 from sinkload.readers import FLUX_SUFFIXES, open_flux
 from sinkload.readers.base import FluxSource
-from sinkload.roles import Roles
-from sinkload.settings import Settings
 
 GRID_TOLERANCE_DEG = 1e-6
 COPY_TILES = ("copy raw.flux_tile (product_id, member_id, month, grid_id, tile_row, tile_col, col0, row0, "
               "batch_id, rast) from stdin")
+# Progress of a long load: called with (file, months written, months in the file), from 0 to the total.
+MonthProgress = Callable[[Path, int, int], None]
 
 
 @dataclass
@@ -43,7 +40,7 @@ class FileResult:
     path: Path
     product: str
     member: str
-    status: str  # loaded | already loaded
+    status: FileStatus  # LOADED or ALREADY_LOADED
     months: int = 0
     values: int = 0
     seconds: float = 0.0
@@ -52,19 +49,8 @@ class FileResult:
 @dataclass
 class IngestSummary:
     results: list[FileResult] = field(default_factory=list)
-    skipped: list[Path] = field(default_factory=list)
-
-    def table(self) -> Table:
-        table = Table(title="flux ingest")
-        for column in ("file", "product", "member", "status", "months", "cells", "seconds"):
-            table.add_column(column, justify="right" if column in ("months", "cells", "seconds") else "left")
-        for r in self.results:
-            table.add_row(Text(shown(r.path.name)), Text(r.product), Text(r.member), r.status, str(r.months),
-                          f"{r.values:,}", f"{r.seconds:.1f}")
-        table.add_row("total", "", "", f"{sum(r.status == 'loaded' for r in self.results)} loaded",
-                      str(sum(r.months for r in self.results)), f"{sum(r.values for r in self.results):,}",
-                      f"{sum(r.seconds for r in self.results):.1f}")
-        return table
+    skipped: list[Path] = field(default_factory=list)  # the catalog's skip_pattern
+    product: str = ""
 
 
 # -- files ------------------------------------------------------------------------------------------------
@@ -128,23 +114,6 @@ def ensure_grid(conn: psycopg.Connection, grid: Grid) -> int:
         "and ny = %s", values).fetchone()[0]
 
 
-# A batch (alias b) is current while it owns every month it loaded: a newer file may have replaced some of them,
-# and then loading the older file again must restore them.
-BATCH_IS_CURRENT = sql.SQL(
-    "(select count(distinct t.month) from raw.flux_tile t where t.batch_id = b.batch_id) = b.n_months")
-
-
-def already_loaded(conn: psycopg.Connection, product: Product, member: str, sha256: str) -> bool:
-    """The same file for the same member is a current batch."""
-    query = sql.SQL("""
-        select exists (
-            select from raw.load_batch b
-            join raw.product p using (product_id) join raw.member m using (member_id)
-            where p.name = %s and m.name = %s and b.sha256 = %s and {})
-    """).format(BATCH_IS_CURRENT)
-    return conn.execute(query, [product.name, member, sha256]).fetchone()[0]
-
-
 @dataclass(frozen=True)
 class AnalysisRegion:
     """The box (west, south, east, north; degrees) whose cells a file's months must cover with valid values, or
@@ -168,7 +137,7 @@ def _first_day(year: int, month: int) -> datetime.date:
 
 
 def load_file(conn: psycopg.Connection, product: Product, source: FluxSource, member: str, sha256: str,
-              progress: Progress | None = None, task: int | None = None) -> tuple[int, int]:
+              progress: MonthProgress | None = None) -> tuple[int, int]:
     """Write one file atomically (a savepoint inside the command's transaction), replacing the member's months
     it covers; (months, values). Every month must have min_valid_share of the analysis region valid."""
     months = [_first_day(*ym) for ym in source.months]
@@ -202,8 +171,8 @@ def load_file(conn: psycopg.Connection, product: Product, source: FluxSource, me
                     wkb = raster_wkb(tile.values, grid, tile.row0, tile.col0)
                     copy.write_row((product_id, member_id, month, grid_id, tile.tile_row, tile.tile_col,
                                     tile.col0, tile.row0, batch_id, wkb.hex()))
-                if progress is not None and task is not None:
-                    progress.advance(task)
+                if progress is not None:
+                    progress(source.path, k + 1, len(months))
         conn.execute("update raw.load_batch set n_values = %s where batch_id = %s", [n_values, batch_id])
     return len(months), n_values
 
@@ -218,38 +187,22 @@ def _check_share(source: FluxSource, k: int, values, window, min_share: float, l
 
 # -- the command ------------------------------------------------------------------------------------------
 
-def _progress(console: Console) -> Progress:
-    # Off a terminal a bar is noise (and leaves a blank line on stderr): none then.
-    return Progress(TextColumn("{task.description}", markup=False), BarColumn(), MofNCompleteColumn(),
-                    TextColumn("months"), TimeElapsedColumn(), console=console, transient=True,
-                    disable=not console.is_terminal)
-
-
-def ingest_paths(settings: Settings, url: str, paths: list[Path], product: str, member: str | None = None,
-                 catalog_path: Path | None = None, console: Console | None = None) -> IngestSummary:
-    """Load flux files (or folders) of one catalog product; prints progress and a summary table."""
-    console = console or output_console(stderr=True)
-    entry = load_catalog(catalog_path or settings.catalog).product(product)
+def ingest_paths(warehouse: Warehouse, paths: list[Path], product: str, member: str | None = None,
+                 catalog_path: Path | None = None, progress: MonthProgress | None = None) -> IngestSummary:
+    """Load flux files (or folders) of one catalog product in one transaction; returns what was loaded,
+    already loaded and skipped."""
+    entry = load_catalog(catalog_path or warehouse.settings.catalog).product(product)
     files, skipped = collect_files([Path(p) for p in paths], entry)
-    for path in skipped:
-        console.print(f"skipped {shown(path)} (not a flux of product {entry.name}: catalog skip_pattern)",
-                      soft_wrap=True, markup=False)
     if not files:
         raise SinkloadError(f"{', '.join(shown(p) for p in paths)}: no flux files for product {entry.name}")
-    summary = IngestSummary(skipped=skipped)
+    summary = IngestSummary(skipped=skipped, product=entry.name)
     # Every file's metadata is checked before anything is written, and no two files may hold a member's month.
     claims = [check_metadata(path, entry, member) for path in files]
     for error in conflicts(claims).values():
         raise error
-    with connect(url, role=Roles(settings.role_prefix).loader, autocommit=True) as conn, \
-            conn.transaction(), _progress(console) as progress:
+    with warehouse.loading() as conn:
         for path in files:  # one file open at a time: memory does not grow with the number of files
-            result = _ingest_one(conn, entry, path, member, progress)
-            if result.status == "already loaded":
-                console.print(f"{shown(path)}: already loaded (same sha256 for {entry.name}/{result.member}), "
-                              "nothing to do", soft_wrap=True, markup=False)
-            summary.results.append(result)
-    output_console().print(summary.table())
+            summary.results.append(_ingest_one(conn, entry, path, member, progress))
     return summary
 
 
@@ -265,23 +218,23 @@ def check_metadata(path: Path, entry: Product, member: str | None = None) -> Cla
 
 
 def _ingest_one(conn: psycopg.Connection, entry: Product, path: Path, member: str | None,
-                progress: Progress) -> FileResult:
+                progress: MonthProgress | None) -> FileResult:
     started = time.perf_counter()
     name = entry.member_for(path, member)
     sha256 = sha256_of(path)
-    if already_loaded(conn, entry, name, sha256):
-        return FileResult(path, entry.name, name, "already loaded")
+    if already_loaded(conn, entry.name, name, sha256):
+        return FileResult(path, entry.name, name, FileStatus.ALREADY_LOADED)
     source = open_flux(path, entry)
     try:
-        task = progress.add_task(path.name, total=len(source.months))
-        months, values = load_file(conn, entry, source, name, sha256, progress, task)
-        progress.remove_task(task)
+        if progress is not None:
+            progress(path, 0, len(source.months))
+        months, values = load_file(conn, entry, source, name, sha256, progress)
     finally:
         source.close()
-    return FileResult(path, entry.name, name, "loaded", months, values, time.perf_counter() - started)
+    return FileResult(path, entry.name, name, FileStatus.LOADED, months, values, time.perf_counter() - started)
 
 
-def ingest_manifest(settings: Settings, url: str, manifest: SampleManifest) -> list[IngestSummary]:
+def ingest_manifest(warehouse: Warehouse, manifest: SampleManifest) -> list[IngestSummary]:
     """Ingest every flux product of a data set written by `sinkload sample`."""
-    return [ingest_paths(settings, url, list(item.paths), item.product, member=item.member)
+    return [ingest_paths(warehouse, list(item.paths), item.product, member=item.member)
             for item in manifest.flux]

@@ -10,8 +10,8 @@ import sys
 from pathlib import Path
 from urllib.parse import parse_qs, unquote, urlsplit
 
+from sinkload.db.warehouse import Warehouse
 from sinkload.errors import SinkloadError
-from sinkload.roles import Roles
 from sinkload.settings import Settings
 
 
@@ -51,12 +51,13 @@ def build_identity(settings: Settings) -> dict[str, str]:
     return identity
 
 
-def run_dbt(settings: Settings, url: str, args: list[str], dbt_vars: dict | None = None,
+def run_dbt(warehouse: Warehouse, args: list[str], dbt_vars: dict | None = None,
             quiet: bool = False) -> subprocess.CompletedProcess:
-    """Run `dbt <args>` in the project; raise a one-line SinkloadError when it fails."""
-    roles = Roles(settings.role_prefix)
+    """Run `dbt <args>` in the project as the transformer; raise a one-line SinkloadError when it fails."""
+    settings, roles = warehouse.settings, warehouse.roles
     variables = {"analyst_role": roles.analyst, **build_identity(settings), **(dbt_vars or {})}
-    env = {**os.environ, **dbt_environment(url, roles.transformer), "DBT_SEND_ANONYMOUS_USAGE_STATS": "false"}
+    env = {**os.environ, **dbt_environment(warehouse.url, roles.transformer),
+           "DBT_SEND_ANONYMOUS_USAGE_STATS": "false"}
     target_dir = settings.dbt_project_dir / "target"
     argv = [dbt_executable(), *args, "--project-dir", str(settings.dbt_project_dir),
             "--profiles-dir", str(settings.dbt_project_dir), "--target-path", str(target_dir),
@@ -75,10 +76,15 @@ ANSI = re.compile(r"\x1b\[[0-9;]*m")
 LOG_PREFIX = re.compile(r"^\d\d:\d\d:\d\d\s+")
 
 
+def strip_ansi(text: str) -> str:
+    """dbt's output without its colour codes."""
+    return ANSI.sub("", text)
+
+
 def failure_detail(stdout: str, stderr: str) -> str:
     """One line for a failed dbt run: the first failing node and dbt's message about it (a failing data
     test's own message, e.g. a partition gap), else dbt's last ERROR/FAIL line."""
-    lines = [LOG_PREFIX.sub("", ANSI.sub("", line)).strip() for line in stdout.splitlines()]
+    lines = [LOG_PREFIX.sub("", strip_ansi(line)).strip() for line in stdout.splitlines()]
     for index, line in enumerate(lines):
         if line.startswith("Failure in ") or line.startswith("Error in "):
             node = line.split("(")[0].strip()

@@ -1,0 +1,107 @@
+"""Which dbt models a change of raw needs rebuilt (the reload's planning), from `dbt ls` and the database;
+and the build of that selection, leaving unchanged views in place (dbt replaces a view by create/rename/drop,
+which takes ACCESS EXCLUSIVE locks)."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+import psycopg
+
+from sinkload.db.raw_state import SOURCE_GROUPS
+from sinkload.db.warehouse import Warehouse
+from sinkload.dbt.runner import run_dbt, strip_ansi
+
+
+@dataclass(frozen=True)
+class DbtNode:
+    unique_id: str
+    materialized: str
+    checksum: str
+    schema: str
+    name: str
+    parents: tuple[str, ...]
+
+
+def dbt_selection(sources: Iterable[str]) -> str:
+    """Every model downstream of the given raw tables."""
+    return " ".join(f"source:raw.{table}+" for table in sources)
+
+
+def parse_ls(stdout: str) -> list[DbtNode]:
+    """The models of `dbt ls --output json` (log lines and colours passed over)."""
+    nodes = []
+    for line in stdout.splitlines():
+        line = strip_ansi(line).strip()
+        if not line.startswith("{"):
+            continue
+        item = json.loads(line)
+        config = item["config"]
+        nodes.append(DbtNode(item["unique_id"], config["materialized"], item["checksum"]["checksum"],
+                             config.get("schema") or "", config.get("alias") or item["name"],
+                             tuple(item["depends_on"]["nodes"])))
+    return nodes
+
+
+def list_models(warehouse: Warehouse, selection: str | None = None) -> list[DbtNode]:
+    """The project's models (those `selection` picks, or all), from `dbt ls`."""
+    select = ["--select", selection] if selection else []
+    result = run_dbt(warehouse, ["ls", *select, "--resource-type", "model", "--output", "json",
+                                 "--output-keys", "unique_id", "name", "config", "checksum", "depends_on"],
+                     quiet=True)
+    return parse_ls(result.stdout)
+
+
+def existing_relations(conn: psycopg.Connection, nodes: list[DbtNode]) -> set[tuple[str, str]]:
+    """(schema, name) of the nodes' relations that exist in the database."""
+    # pg_class, not information_schema: the latter hides relations the current role (loader) cannot read.
+    rows = conn.execute(
+        "select n.nspname, c.relname from pg_class c join pg_namespace n on n.oid = c.relnamespace "
+        "where (n.nspname, c.relname) in (select * from unnest(%s::text[], %s::text[]))",
+        [[n.schema for n in nodes], [n.name for n in nodes]],
+    )
+    return {(schema, name) for schema, name in rows}
+
+
+def views_to_keep(nodes: list[DbtNode], existing: set[tuple[str, str]], built: dict) -> list[DbtNode]:
+    """Views that need not be replaced: they exist, their SQL is what was last built, and no table they
+    read, directly or through other views, is rebuilt (dbt's `drop … cascade` of a replaced table would
+    take the view, and the views on it, with it)."""
+    dropped = {n.unique_id for n in nodes if n.materialized not in ("view", "incremental", "ephemeral")}
+    views = [n for n in nodes if n.materialized == "view"]
+    while True:
+        more = {n.unique_id for n in views if n.unique_id not in dropped and dropped.intersection(n.parents)}
+        if not more:
+            break
+        dropped |= more
+    return [n for n in views
+            if (n.schema, n.name) in existing and built.get(n.unique_id) == n.checksum and n.unique_id not in dropped]
+
+
+def plan_selection(nodes: list[DbtNode], existing: set[tuple[str, str]], groups: list[str]) -> str | None:
+    """The dbt selection for the changed source groups; None (everything) when a model that is not
+    ephemeral is missing from the database (first run, or a model added to the project)."""
+    if any(n.materialized != "ephemeral" and (n.schema, n.name) not in existing for n in nodes):
+        return None
+    return dbt_selection(table for group in groups for table in SOURCE_GROUPS[group][0])
+
+
+def rebuild(warehouse: Warehouse, conn: psycopg.Connection, groups: list[str],
+            built_views: dict) -> tuple[str, str, dict]:
+    """dbt build of the models downstream of the changed raw tables, minus unchanged views; returns (what
+    was selected, dbt's result line, checksums of the views now in the database)."""
+    every = list_models(warehouse)
+    existing = existing_relations(conn, every)
+    selection = plan_selection(every, existing, groups)
+    nodes = list_models(warehouse, selection) if selection else every
+    keep = views_to_keep(nodes, existing, built_views)
+    args = ["build", *(["--select", selection] if selection else [])]
+    if keep:
+        args += ["--exclude", *(n.unique_id.split(".")[-1] for n in keep)]
+    result = run_dbt(warehouse, args, quiet=True)
+    done = [line for line in result.stdout.splitlines() if "PASS=" in line]
+    view_checksums = {**built_views, **{n.unique_id: n.checksum for n in every if n.materialized == "view"}}
+    shown = (selection or "all models (some were missing)") + (f", kept {len(keep)} unchanged views" if keep else "")
+    return shown, strip_ansi(done[-1]).split("Done.")[-1].strip() if done else "", view_checksums
