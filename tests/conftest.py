@@ -1,30 +1,18 @@
 """Shared fixtures: a real PostGIS (the embedded cluster, or SINKLOAD_DATABASE_URL's server) with one fresh
-database and its own role prefix per test session, migrated to head."""
+database and its own role prefix per test session, migrated to head. The helpers live in tests/support.py."""
 
 from __future__ import annotations
 
 import subprocess
-import uuid
 from collections.abc import Iterator
-from dataclasses import replace
-from pathlib import Path
-from urllib.parse import urlsplit, urlunsplit
 
 import psycopg
 import pytest
 
-from reload_support import run_cli as run_settings_cli
-from sinkload.db import migrate as migrations
 from sinkload.db.connection import database_url
-from sinkload.db.warehouse import Warehouse
 from sinkload.settings import Settings
-
-REPO = Path(__file__).resolve().parents[1]
-
-
-def _with_database(url: str, name: str) -> str:
-    parts = urlsplit(url)
-    return urlunsplit(parts._replace(path=f"/{name}"))
+from tests.support import fresh_database
+from tests.support import run_cli as run_settings_cli
 
 
 @pytest.fixture(scope="session")
@@ -39,23 +27,10 @@ def server_url(base_settings: Settings) -> str:
 
 
 @pytest.fixture(scope="session")
-def session_id() -> str:
-    return uuid.uuid4().hex[:8]
-
-
-@pytest.fixture(scope="session")
-def settings(base_settings: Settings, server_url: str, session_id: str) -> Iterator[Settings]:
+def settings(base_settings: Settings, server_url: str) -> Iterator[Settings]:
     """Settings for a fresh, migrated database `sinkload_test_<id>` with roles `t<id>_*`."""
-    name = f"sinkload_test_{session_id}"
-    with psycopg.connect(server_url, autocommit=True) as conn:
-        conn.execute(f'create database "{name}"')
-    url = _with_database(server_url, name)
-    test_settings = replace(base_settings, database_url=url, role_prefix=f"t{session_id}")
-    migrations.upgrade(Warehouse.of(test_settings, url))
-    yield test_settings
-    migrations.downgrade(Warehouse.of(test_settings, url), "base")
-    with psycopg.connect(server_url, autocommit=True) as conn:
-        conn.execute(f'drop database if exists "{name}" with (force)')
+    with fresh_database(server_url, base_settings, "test") as test_settings:
+        yield test_settings
 
 
 @pytest.fixture(scope="session")

@@ -11,7 +11,7 @@ import psycopg
 import pyogrio.raw
 import shapely
 
-from independent import (
+from tests.independent import (
     cell_area_m2,
     cell_overlaps,
     dominant_classes,

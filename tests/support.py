@@ -1,4 +1,6 @@
-"""Helpers shared by the reload, hostile-name, concurrency and crash tests (importable: tests/ is on sys.path).
+"""The test support module: throw-away databases, the CLI as a user runs it, fingerprints of the database, and
+a small world whose marts can be computed by hand. Imported as `tests.support` (pytest puts the repository
+root on sys.path; benchmarks run as `python -m benchmarks.<name>` from it).
 
 Reload tests take a database of their own (fresh, migrated, own role prefix): they run dbt and rely on the
 reload log, which other tests' loads in the session database would disturb.
@@ -10,14 +12,40 @@ import os
 import subprocess
 import sys
 import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import replace
 from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
 
 import psycopg
 from psycopg import sql
 
-from scratch import fresh_database  # noqa: F401  (re-exported for the tests)
+from sinkload.db import migrate as migrations
+from sinkload.db.warehouse import Warehouse
 from sinkload.roles import Roles
 from sinkload.settings import Settings
+
+
+@contextmanager
+def fresh_database(server_url: str, base: Settings, label: str, migrate: bool = True) -> Iterator[Settings]:
+    """A new database `sinkload_<label>_<id>` (migrated to head unless not `migrate`) with role prefix
+    `<label[0]><id>`; dropped (with its roles) afterwards."""
+    token = uuid.uuid4().hex[:8]
+    name = f"sinkload_{label}_{token}"
+    with psycopg.connect(server_url, autocommit=True) as conn:
+        conn.execute(sql.SQL("create database {}").format(sql.Identifier(name)))
+    url = urlunsplit(urlsplit(server_url)._replace(path=f"/{name}"))
+    settings = replace(base, database_url=url, role_prefix=f"{label[0]}{token}")
+    try:
+        if migrate:
+            migrations.upgrade(Warehouse.of(settings, url))
+        yield settings
+    finally:
+        with psycopg.connect(server_url, autocommit=True) as conn:
+            conn.execute(sql.SQL("drop database if exists {} with (force)").format(sql.Identifier(name)))
+            for role in Roles(settings.role_prefix).all():
+                conn.execute(sql.SQL("drop role if exists {}").format(sql.Identifier(role)))
 
 
 def cli_env(settings: Settings, extra: dict[str, str] | None = None) -> dict[str, str]:

@@ -10,7 +10,8 @@ import math
 import psycopg
 import pytest
 
-from reload_support import (
+from sinkload.db.warehouse import Warehouse
+from tests.support import (
     DIVISIONS,
     LANDCOVER_CODES,
     WORLD_EAST,
@@ -27,7 +28,6 @@ from reload_support import (
     write_geojson,
     write_mip_member,
 )
-from sinkload.db.warehouse import Warehouse
 
 pytestmark = pytest.mark.slow
 

@@ -12,10 +12,10 @@ import pytest
 import shapely
 from shapely.geometry import box
 
-from independent import cell_area_m2, to_cea
-from independent_marts import expected_marts, query
-from reload_support import fresh_database
 from sinkload.db.warehouse import Warehouse
+from tests.independent import cell_area_m2, to_cea
+from tests.independent_marts import expected_marts, query
+from tests.support import fresh_database
 
 pytestmark = pytest.mark.slow
 

@@ -9,7 +9,7 @@ import math
 import psycopg
 import pytest
 
-from reload_support import (
+from tests.support import (
     DIVISIONS,
     LANDCOVER_CODES,
     build_world,

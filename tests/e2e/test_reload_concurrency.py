@@ -13,7 +13,8 @@ import psycopg
 import pytest
 from psycopg import sql
 
-from reload_support import (
+from sinkload.roles import Roles
+from tests.support import (
     WORLD_PRODUCT,
     YEARS_DEFAULT,
     build_world,
@@ -24,7 +25,6 @@ from reload_support import (
     start_cli,
     world_field,
 )
-from sinkload.roles import Roles
 
 PRODUCT = WORLD_PRODUCT
 YEARS = YEARS_DEFAULT

@@ -10,7 +10,8 @@ import time
 import psycopg
 import pytest
 
-from reload_support import (
+from sinkload.settings import Settings
+from tests.support import (
     WORLD_PRODUCT,
     YEARS_DEFAULT,
     add_fake_batch,
@@ -24,7 +25,6 @@ from reload_support import (
     start_cli,
     world_field,
 )
-from sinkload.settings import Settings
 
 POLL_S = 0.02
 

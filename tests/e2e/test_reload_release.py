@@ -11,7 +11,7 @@ import psycopg
 import pytest
 import yaml
 
-from reload_support import (
+from tests.support import (
     WORLD_PRODUCT,
     YEARS_DEFAULT,
     build_world,

@@ -27,10 +27,10 @@ import pytest
 import yaml
 from psycopg import sql
 
-from reload_support import fresh_database, run_cli
 from sinkload.db.warehouse import Warehouse
 from sinkload.superset.bundle import chart_specs
 from sinkload.superset.client import SupersetClient
+from tests.support import fresh_database, run_cli
 
 pytestmark = pytest.mark.slow
 

@@ -14,8 +14,8 @@ import psycopg
 import pytest
 from psycopg import errors, sql
 
-from reload_support import cli_argv, cli_env, database_fingerprint, fresh_database, run_cli
 from sinkload.roles import Roles
+from tests.support import cli_argv, cli_env, database_fingerprint, fresh_database, run_cli
 
 DBT_SCHEMAS = ("staging", "intermediate", "marts")
 PASSWORD = f"doors-{uuid.uuid4().hex}"

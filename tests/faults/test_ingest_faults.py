@@ -1,7 +1,7 @@
 """The ingest door and the reload, attacked: units, two files for one member's months, nearly empty files,
 operational noise (issue 10, items 3, 4, 6, 7), and attacks that already held (so they keep holding).
 
-Every case runs the real CLI against a database of its own holding the small world of reload_support (regions,
+Every case runs the real CLI against a database of its own holding the small world of tests/support.py (regions,
 land cover, one MIP member, built marts). A bad input must exit 1 with exactly one line on stderr naming the
 file and the problem, and leave schema raw and every mart view as they were (the reload's own log row,
 raw.reload_run, excepted: recording a refused run is its job). Expected values are computed here with numpy.
@@ -21,7 +21,8 @@ import psycopg
 import pytest
 import yaml
 
-from reload_support import (
+from sinkload.settings import Settings
+from tests.support import (
     WORLD_EAST,
     WORLD_NORTH,
     WORLD_PRODUCT,
@@ -38,7 +39,6 @@ from reload_support import (
     world_field,
     write_mip_member,
 )
-from sinkload.settings import Settings
 
 MONTHS = [(y, m) for y in YEARS_DEFAULT for m in range(1, 13)]
 WORLD_ROWS = slice(90 + WORLD_SOUTH, 90 + WORLD_NORTH)  # south-north file rows of the national box

@@ -1,6 +1,6 @@
 """Bad region and land-cover layers (issue 10, item 5; issue 11, names as data): each is refused through the
 CLI with exit 1 and one line naming the file and the problem, and schema `raw` and every mart view are
-byte-identical afterwards (database_fingerprint). The database holds the small world of reload_support
+byte-identical afterwards (database_fingerprint). The database holds the small world of tests/support.py
 (national, division, land cover, one MIP member), built, so the marts are not empty and the flux data give the
 national layer's land check something to check against.
 """
@@ -17,9 +17,9 @@ import pytest
 import shapely
 from shapely.geometry import Polygon, box, mapping
 
-from reload_support import build_world, database_fingerprint, fresh_database, run_cli
+from tests.support import build_world, database_fingerprint, fresh_database, run_cli
 
-WORLD = box(110, 30, 114, 32)  # the small world's nation ("China"), reload_support.world_regions
+WORLD = box(110, 30, 114, 32)  # the small world's nation ("China"), tests.support.world_regions
 
 
 @pytest.fixture(scope="module")

@@ -14,7 +14,9 @@ import psycopg
 import pytest
 from psycopg import sql
 
-from reload_support import (
+from sinkload.budgets import EXPERIMENTS, LATERAL_QUANTITIES, column_name
+from sinkload.roles import Roles
+from tests.support import (
     WORLD_EAST,
     WORLD_NORTH,
     WORLD_PRODUCT,
@@ -31,8 +33,6 @@ from reload_support import (
     world_field,
     write_mip_member,
 )
-from sinkload.budgets import EXPERIMENTS, LATERAL_QUANTITIES, column_name
-from sinkload.roles import Roles
 
 ENSMEAN_PRODUCT = "oco2_v10_mip_lnlgis_ensmean"
 PERIOD = range(2015, 2020)  # the dbt default period

@@ -20,10 +20,10 @@ import pytest
 import shapely
 from shapely.geometry import MultiPolygon, Polygon, box
 
-from independent import R, cell_overlaps, dominant_groups
-from reload_support import fresh_database, raw_fingerprint, run_cli
 from sinkload.db.warehouse import Warehouse
 from sinkload.dbt import run_dbt
+from tests.independent import R, cell_overlaps, dominant_groups
+from tests.support import fresh_database, raw_fingerprint, run_cli
 
 SPHERE_GEOD = pyproj.Geod(a=R, b=R)
 TO_MERCATOR = pyproj.Transformer.from_crs("EPSG:4326", "EPSG:3857", always_xy=True)

@@ -10,7 +10,7 @@ import psycopg
 import pytest
 import yaml
 
-from reload_support import (
+from tests.support import (
     YEARS_DEFAULT,
     fresh_database,
     rectangle_feature,

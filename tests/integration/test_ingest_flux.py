@@ -13,7 +13,8 @@ import cf_units
 import numpy as np
 import psycopg
 import pytest
-from flux_files import (
+
+from tests.flux_files import (
     LAT_1DEG,
     LON_1DEG,
     beps_window,
@@ -22,8 +23,7 @@ from flux_files import (
     write_mip,
     write_trendy,
 )
-
-from reload_support import database_fingerprint
+from tests.support import database_fingerprint
 
 EXTRA_CATALOG = Path(__file__).with_name("catalog_extra.yaml")
 MIP = "oco2_v10_mip_lnlgis"

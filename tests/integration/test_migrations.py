@@ -2,10 +2,6 @@
 
 from __future__ import annotations
 
-import uuid
-from dataclasses import replace
-from urllib.parse import urlsplit, urlunsplit
-
 import psycopg
 import pytest
 from psycopg import errors
@@ -13,6 +9,7 @@ from psycopg import errors
 from sinkload.db import migrate as migrations
 from sinkload.db.warehouse import Warehouse
 from sinkload.roles import Roles
+from tests.support import fresh_database
 
 RAW_TABLES = {"product", "member", "grid", "load_batch", "flux_tile", "region_layer", "region",
               "landcover_layer", "landcover_class", "landcover", "reload_run",
@@ -21,17 +18,8 @@ RAW_TABLES = {"product", "member", "grid", "load_batch", "flux_tile", "region_la
 
 @pytest.fixture()
 def scratch(server_url, base_settings):
-    token = uuid.uuid4().hex[:8]
-    name = f"sinkload_migration_{token}"
-    with psycopg.connect(server_url, autocommit=True) as conn:
-        conn.execute(f'create database "{name}"')
-    url = urlunsplit(urlsplit(server_url)._replace(path=f"/{name}"))
-    settings = replace(base_settings, database_url=url, role_prefix=f"m{token}")
-    yield settings, url
-    with psycopg.connect(server_url, autocommit=True) as conn:
-        conn.execute(f'drop database if exists "{name}" with (force)')
-        for role in Roles(settings.role_prefix).all():
-            conn.execute(f'drop role if exists "{role}"')
+    with fresh_database(server_url, base_settings, "migration", migrate=False) as settings:
+        yield settings, settings.database_url
 
 
 def _raw_tables(url: str) -> set[str]:
