@@ -30,7 +30,7 @@ postgis:
 	./scripts/ensure-postgis.sh
 
 bench: venv postgis
-	$(BIN)/python benchmarks/run_all.py
+	$(BIN)/python -m benchmarks.run_all
 
 clean:
 	-$(BIN)/sinkload db down

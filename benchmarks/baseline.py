@@ -18,7 +18,7 @@ What is measured
 
   ratio = (warehouse ingest + build seconds) / (baseline seconds)    (issue 13 target: <= 3x; aim 2x)
 
-Everything runs in a throw-away database (tests/scratch.py: fresh_database) on the server
+Everything runs in a throw-away database (tests/support.py: fresh_database) on the server
 `sinkload db url` points at, dropped at the end.
 """
 
@@ -37,19 +37,15 @@ import numpy as np
 import psycopg
 import shapely
 
+from benchmarks._common import machine_info, sinkload_binary, timed
+from sinkload.db.connection import database_url
+from sinkload.sample import write_sample
+from sinkload.settings import Settings
+from tests.independent import R, to_cea, to_one_degree
+from tests.independent_marts import PERIOD, geography, read_fields
+from tests.support import cli_env, fresh_database
+
 ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT / "benchmarks"))
-sys.path.insert(0, str(ROOT / "tests"))
-from _common import machine_info, sinkload_binary, timed  # noqa: E402
-
-from independent import R, to_cea, to_one_degree  # noqa: E402
-from independent_marts import PERIOD, geography, read_fields  # noqa: E402
-from reload_support import cli_env  # noqa: E402
-from scratch import fresh_database  # noqa: E402
-from sinkload.db.connection import database_url  # noqa: E402
-from sinkload.sample import write_sample  # noqa: E402
-from sinkload.settings import Settings  # noqa: E402
-
 DEFAULT_RESULTS_DIR = ROOT / "benchmarks" / "results"
 TARGET_RATIO = 3.0
 AIM_RATIO = 2.0

@@ -16,7 +16,7 @@ What is measured
      view under 100 ms). The plan of each typical query (EXPLAIN ANALYZE, BUFFERS) goes to
      results/build_plans.txt.
 
-Everything runs in a throw-away database (tests/scratch.py: fresh_database) on the server
+Everything runs in a throw-away database (tests/support.py: fresh_database) on the server
 `sinkload db url` points at, dropped at the end.
 """
 
@@ -33,18 +33,15 @@ from pathlib import Path
 
 from psycopg import sql
 
+from benchmarks._common import machine_info, sinkload_binary, timed
+from sinkload.db.connection import connect, database_url
+from sinkload.db.warehouse import Warehouse
+from sinkload.roles import Roles
+from sinkload.settings import Settings
+from tests.independent_marts import expected_marts
+from tests.support import cli_env, fresh_database
+
 ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT / "benchmarks"))
-sys.path.insert(0, str(ROOT / "tests"))
-from _common import machine_info, sinkload_binary, timed  # noqa: E402
-
-from independent_marts import expected_marts  # noqa: E402
-from reload_support import cli_env  # noqa: E402
-from scratch import fresh_database  # noqa: E402
-from sinkload.db.connection import connect, database_url  # noqa: E402
-from sinkload.roles import Roles  # noqa: E402
-from sinkload.settings import Settings  # noqa: E402
-
 DEFAULT_RESULTS_DIR = ROOT / "benchmarks" / "results"
 LATENCY_AIM_MS = 100.0
 BUILD_AIM_RATIO = 10.0
@@ -93,10 +90,10 @@ def load_inputs(settings: Settings, sample_dir: Path):
 
     print(f"writing the sample data set to {sample_dir} and loading it ...", flush=True)
     manifest = write_sample(sample_dir)
-    url = settings.database_url
-    ingest_manifest(settings, url, manifest)
-    ingest_default_regions(settings, url)
-    ingest_landcover_file(settings, url, manifest.landcover, code_field=manifest.landcover_code_field)
+    warehouse = Warehouse.of(settings)
+    ingest_manifest(warehouse, manifest)
+    ingest_default_regions(warehouse)
+    ingest_landcover_file(warehouse, manifest.landcover, code_field=manifest.landcover_code_field)
     return manifest
 
 

@@ -23,7 +23,7 @@ What is measured
 
 Peak RSS is each process's ru_maxrss, reported by a tiny fork wrapper (benchmarks/_common.py), so raster2pgsql
 and psql are measured apart; the PostgreSQL server's memory is not part of either. Everything runs in a throw-away database
-(tests/scratch.py: fresh_database) of the server `sinkload db url` points at; it is dropped at the end.
+(tests/support.py: fresh_database) of the server `sinkload db url` points at; it is dropped at the end.
 """
 
 from __future__ import annotations
@@ -47,9 +47,7 @@ import psycopg
 import yaml
 from psycopg import sql
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
-from _common import (  # noqa: E402
+from benchmarks._common import (
     MIB,
     ProcessRun,
     machine_info,
@@ -58,14 +56,13 @@ from _common import (  # noqa: E402
     sinkload_binary,
     timed,
 )
-
-from scratch import fresh_database  # noqa: E402
-from sinkload import __version__ as sinkload_version  # noqa: E402
-from sinkload.catalog import load_catalog  # noqa: E402
-from sinkload.db.connection import database_url  # noqa: E402
-from sinkload.db.rasters import tile_size  # noqa: E402
-from sinkload.normalize import Grid  # noqa: E402
-from sinkload.settings import Settings  # noqa: E402
+from sinkload import __version__ as sinkload_version
+from sinkload.catalog import load_catalog
+from sinkload.db.connection import database_url
+from sinkload.db.rasters import tile_size
+from sinkload.normalize import Grid
+from sinkload.settings import Settings
+from tests.support import fresh_database
 
 ROOT = Path(__file__).resolve().parents[1]
 DEFAULT_DATA_DIR = Path("/tmp/sinkload-bench-data")

@@ -2,7 +2,7 @@
 
 What is measured (on the sample data set, `sinkload sample`: 14 OCO-2 v10 MIP members + EnsMean at 1°,
 VEGAS at 0.5°, BEPS at 0.0727°, laid out as an inbox INBOX/<product>/<files>), in a throw-away database
-(tests/scratch.py) whose default regions and sample land cover are loaded first (not timed):
+(tests/support.py) whose default regions and sample land cover are loaded first (not timed):
   1. `sinkload reload INBOX` on the empty warehouse: every file ingested, every model built;
   2. the same command with nothing changed;
   3. one MIP member file corrected (every value × 1.01, all its months), written under a hidden name and
@@ -25,16 +25,13 @@ import sys
 import tempfile
 from pathlib import Path
 
+from benchmarks._common import machine_info, sinkload_binary, timed
+from sinkload.db.connection import database_url
+from sinkload.db.warehouse import Warehouse
+from sinkload.settings import Settings
+from tests.support import cli_env, fresh_database
+
 ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT / "benchmarks"))
-sys.path.insert(0, str(ROOT / "tests"))
-from _common import machine_info, sinkload_binary, timed  # noqa: E402
-
-from reload_support import cli_env  # noqa: E402
-from scratch import fresh_database  # noqa: E402
-from sinkload.db.connection import database_url  # noqa: E402
-from sinkload.settings import Settings  # noqa: E402
-
 DEFAULT_RESULTS_DIR = ROOT / "benchmarks" / "results"
 HARMONISED = "model.sinkload.int_flux_cell_months_harmonised"
 CORRECTED_MEMBER = "CAMS_gridded_fluxes_LNLGIS.nc4"
@@ -61,9 +58,8 @@ def make_inbox(settings: Settings, directory: Path) -> Path:
             target = inbox / item.product / path.name
             target.parent.mkdir(parents=True, exist_ok=True)
             shutil.copyfile(path, target)
-    ingest_default_regions(settings, settings.database_url)
-    ingest_landcover_file(settings, settings.database_url, manifest.landcover,
-                          code_field=manifest.landcover_code_field)
+    ingest_default_regions(Warehouse.of(settings))
+    ingest_landcover_file(Warehouse.of(settings), manifest.landcover, code_field=manifest.landcover_code_field)
     return inbox
 
 

@@ -1,4 +1,5 @@
-"""`make bench`: every benchmark in turn, each writing its results to benchmarks/results/."""
+"""`make bench` (`python -m benchmarks.run_all`): every benchmark in turn, each writing its results to
+benchmarks/results/."""
 
 from __future__ import annotations
 
@@ -6,14 +7,14 @@ import subprocess
 import sys
 from pathlib import Path
 
-BENCHMARKS = ("ingest.py", "build.py")
+BENCHMARKS = ("ingest", "build")
 
 
 def main() -> None:
-    here = Path(__file__).resolve().parent
+    root = Path(__file__).resolve().parents[1]
     for name in BENCHMARKS:
-        print(f"== benchmarks/{name}", flush=True)
-        subprocess.run([sys.executable, str(here / name)], check=True)
+        print(f"== benchmarks/{name}.py", flush=True)
+        subprocess.run([sys.executable, "-m", f"benchmarks.{name}"], cwd=root, check=True)
 
 
 if __name__ == "__main__":
