@@ -6,6 +6,7 @@ from __future__ import annotations
 import calendar
 import datetime
 import json
+from collections.abc import Callable
 from pathlib import Path
 
 import netCDF4
@@ -15,7 +16,6 @@ import rasterio
 import shapely
 from rasterio.features import geometry_mask, shapes
 from rasterio.transform import from_origin
-from rich.console import Console
 from shapely.geometry import shape
 
 from sinkload.manifest import FluxInput, SampleManifest
@@ -212,31 +212,31 @@ def write_beps(directory: Path, lattice: Lattice, anomalies: dict[int, float]) -
 
 # -- the whole set ------------------------------------------------------------------------------------------
 
-def write_sample(out_dir: Path, console: Console | None = None) -> SampleManifest:
-    """Write every file of the sample data set under out_dir; returns what was written."""
-    console = console or Console(stderr=True)
+def write_sample(out_dir: Path, status: Callable[[str], None] | None = None) -> SampleManifest:
+    """Write every file of the sample data set under out_dir; returns what was written. `status` hears which
+    part is being written (for a progress display)."""
+    say = status or (lambda _part: None)
     out_dir = Path(out_dir)
     outline = china_outline()
     lattice = build_lattice(outline)
     anomalies = year_anomalies(sorted(set(MIP_YEARS) | set(VEGAS_YEARS) | set(BEPS_YEARS)))
-    with console.status("writing the sample data set") as status:
-        status.update("land cover")
-        landcover = write_landcover(lattice, outline, out_dir / "landcover" / "vegetation_map_synthetic.gpkg")
-        mip_dir = out_dir / "oco2_v10_mip" / "LNLGIS"
-        members, fields = [], []
-        for model, flavour in member_flavours().items():
-            status.update(f"OCO-2 MIP member {model}")
-            land = mip_land(lattice, flavour, anomalies)
-            fields.append(land)
-            members.append(write_mip(mip_dir / f"{model}_gridded_fluxes_LNLGIS.nc4", land, model))
-        stack = np.stack(fields)
-        ensmean = write_mip(mip_dir / "EnsMean_gridded_fluxes_LNLGIS.nc4", stack.mean(axis=0), "EnsMean")
-        ensstd = write_mip(mip_dir / "EnsStd_gridded_fluxes_LNLGIS.nc4", stack.std(axis=0, ddof=1), "EnsStd")
-        del stack, fields
-        status.update("VEGAS")
-        vegas = write_vegas(out_dir / "vegas" / "VEGAS_S3_nbp.nc", lattice, anomalies)
-        status.update("BEPS")
-        beps = write_beps(out_dir / "beps", lattice, anomalies)
+    say("land cover")
+    landcover = write_landcover(lattice, outline, out_dir / "landcover" / "vegetation_map_synthetic.gpkg")
+    mip_dir = out_dir / "oco2_v10_mip" / "LNLGIS"
+    members, fields = [], []
+    for model, flavour in member_flavours().items():
+        say(f"OCO-2 MIP member {model}")
+        land = mip_land(lattice, flavour, anomalies)
+        fields.append(land)
+        members.append(write_mip(mip_dir / f"{model}_gridded_fluxes_LNLGIS.nc4", land, model))
+    stack = np.stack(fields)
+    ensmean = write_mip(mip_dir / "EnsMean_gridded_fluxes_LNLGIS.nc4", stack.mean(axis=0), "EnsMean")
+    ensstd = write_mip(mip_dir / "EnsStd_gridded_fluxes_LNLGIS.nc4", stack.std(axis=0, ddof=1), "EnsStd")
+    del stack, fields
+    say("VEGAS")
+    vegas = write_vegas(out_dir / "vegas" / "VEGAS_S3_nbp.nc", lattice, anomalies)
+    say("BEPS")
+    beps = write_beps(out_dir / "beps", lattice, anomalies)
     assert len(members) == len(MIP_MODELS)
     return SampleManifest(
         root=out_dir,

@@ -25,9 +25,11 @@ def build(
 @app.command("sample")
 def sample(directory: Path = typer.Argument(..., help="Where to write the sample files.")) -> None:
     """Write the deterministic sample data set as files in the real formats."""
+    from sinkload.output import console
     from sinkload.sample import write_sample
 
-    manifest = write_sample(directory)
+    with console(stderr=True).status("writing the sample data set") as status:
+        manifest = write_sample(directory, status.update)
     typer.echo(f"sample data set written to {directory} ({manifest.n_files} files)")
 
 
