@@ -17,9 +17,9 @@ def ingest_flux(
     catalog: Path | None = typer.Option(None, "--catalog", help="Another product catalog (YAML)."),
 ) -> None:
     """Load gridded monthly flux files, normalised to g C m-2 per month, positive = sink."""
+    from sinkload.cli.output import console
     from sinkload.cli.render import month_progress, print_ingest
     from sinkload.ingest.flux import ingest_paths
-    from sinkload.output import console
 
     err = console(stderr=True)
     with month_progress(err) as progress:

@@ -25,7 +25,7 @@ def build(
 @app.command("sample")
 def sample(directory: Path = typer.Argument(..., help="Where to write the sample files.")) -> None:
     """Write the deterministic sample data set as files in the real formats."""
-    from sinkload.output import console
+    from sinkload.cli.output import console
     from sinkload.sample import write_sample
 
     with console(stderr=True).status("writing the sample data set") as status:
@@ -42,9 +42,9 @@ def reload(
     """The scheduled job: ingest what is new or changed, rebuild what depends on it.
 
     Exits 75 (EX_TEMPFAIL) without doing anything when another reload holds the lock."""
+    from sinkload.cli.output import console
     from sinkload.cli.render import month_progress, print_reload
     from sinkload.db.locks import LockBusy
-    from sinkload.output import console
     from sinkload.reload import run_reload
 
     out, err = console(), console(stderr=True)

@@ -13,10 +13,10 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TaskID, TextC
 from rich.table import Table
 from rich.text import Text
 
+from sinkload.cli.output import console as output_console
 from sinkload.errors import shown
 from sinkload.ingest.flux import IngestSummary, MonthProgress
 from sinkload.ingest.status import FileStatus
-from sinkload.output import console as output_console
 from sinkload.reload import ReloadSummary
 
 # The reload's table calls a file it loaded "new" (and leaves already loaded files to one count line).
