@@ -29,14 +29,11 @@ def _read_password(password_file: Path | None) -> str:
     return line.rstrip("\r\n")
 
 
-def _connection():
-    """(url, roles, the embedded cluster's TCP port or None)."""
+def _tcp_port(handle) -> int | None:
+    """The embedded cluster's TCP port, or None (an external database, or no TCP listener)."""
     from sinkload.db.connection import embedded_cluster
 
-    handle = warehouse()
-    s = handle.settings
-    tcp_port = embedded_cluster(s).tcp_port if s.embedded else None
-    return handle.url, handle.roles, tcp_port
+    return embedded_cluster(handle.settings).tcp_port if handle.settings.embedded else None
 
 
 @analyst_app.command("create")
@@ -53,12 +50,12 @@ def create(
 
     check_name(name)
     password = _read_password(password_file)
-    url, roles, tcp_port = _connection()
-    created = create_analyst(url, roles, name, password, statement_timeout, connection_limit)
+    handle = warehouse()
+    created = create_analyst(handle, name, password, statement_timeout, connection_limit)
     typer.echo(f"{'created' if created else 'updated'} analyst login {name} "
-               f"(member of {roles.analyst}, read-only, statement_timeout {statement_timeout}, "
+               f"(member of {handle.roles.analyst}, read-only, statement_timeout {statement_timeout}, "
                f"at most {connection_limit} connections)")
-    typer.echo(f"SQLAlchemy URI (put the password in place of ***): {bi_uri(url, name, tcp_port)}")
+    typer.echo(f"SQLAlchemy URI (put the password in place of ***): {bi_uri(handle.url, name, _tcp_port(handle))}")
 
 
 @analyst_app.command("list")
@@ -66,10 +63,10 @@ def list_logins() -> None:
     """The analyst logins with their limits."""
     from sinkload.db.analysts import list_analysts
 
-    url, roles, _ = _connection()
-    logins = list_analysts(url, roles)
+    handle = warehouse()
+    logins = list_analysts(handle)
     if not logins:
-        typer.echo(f"no analyst logins (members of {roles.analyst}); create one with `sinkload analyst create NAME`")
+        typer.echo(f"no analyst logins (members of {handle.roles.analyst}); create one with `sinkload analyst create NAME`")
         return
     typer.echo(f"{'name':<32} {'connections':>11}  {'statement_timeout':<17}  read-only")
     for login in logins:
@@ -82,6 +79,5 @@ def drop(name: str = typer.Argument(..., help="The analyst login to drop (its se
     """Drop an analyst login (refused for any role that is not one)."""
     from sinkload.db.analysts import drop_analyst
 
-    url, roles, _ = _connection()
-    drop_analyst(url, roles, name)
+    drop_analyst(warehouse(), name)
     typer.echo(f"dropped analyst login {name}")

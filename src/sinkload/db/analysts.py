@@ -15,7 +15,7 @@ import psycopg
 from psycopg import sql
 
 from sinkload.db.cluster import set_password
-from sinkload.db.connection import connect
+from sinkload.db.warehouse import Warehouse
 from sinkload.errors import SinkloadError
 from sinkload.passwords import check_password
 from sinkload.roles import Roles
@@ -79,10 +79,10 @@ _LOGINS = """
 """
 
 
-def list_analysts(url: str, roles: Roles) -> list[AnalystLogin]:
+def list_analysts(warehouse: Warehouse) -> list[AnalystLogin]:
     """The analyst logins (members of the analyst group and of nothing else)."""
-    with connect(url) as conn:
-        rows = conn.execute(_LOGINS, {"group": roles.analyst}).fetchall()
+    with warehouse.connect() as conn:
+        rows = conn.execute(_LOGINS, {"group": warehouse.roles.analyst}).fetchall()
     return [AnalystLogin(name, limit, dict(item.split("=", 1) for item in config)) for name, limit, config in rows]
 
 
@@ -96,7 +96,7 @@ def _is_analyst(conn: psycopg.Connection, roles: Roles, name: str) -> bool:
 
 # -- writing ----------------------------------------------------------------------------------------------
 
-def create_analyst(url: str, roles: Roles, name: str, password: str, statement_timeout: str = DEFAULT_TIMEOUT,
+def create_analyst(warehouse: Warehouse, name: str, password: str, statement_timeout: str = DEFAULT_TIMEOUT,
                    connection_limit: int = DEFAULT_CONNECTIONS) -> bool:
     """Create the login `name` in the analyst group (or set a new password and limits on an existing analyst
     login), read-only by default, in one transaction. True when it was created."""
@@ -104,9 +104,10 @@ def create_analyst(url: str, roles: Roles, name: str, password: str, statement_t
     check_password(password, f"analyst {name}")
     check_timeout(statement_timeout)
     check_connection_limit(connection_limit)
+    roles = warehouse.roles
     if name in roles.all():
         raise SinkloadError(f"analyst name {name!r}: that is one of the warehouse's own roles")
-    with connect(url) as conn:
+    with warehouse.connect() as conn:
         if not _role_exists(conn, roles.analyst):
             raise SinkloadError(f"{roles.analyst}: role not found; run `sinkload migrate` first")
         created = not _role_exists(conn, name)
@@ -125,10 +126,11 @@ def create_analyst(url: str, roles: Roles, name: str, password: str, statement_t
     return created
 
 
-def drop_analyst(url: str, roles: Roles, name: str) -> None:
+def drop_analyst(warehouse: Warehouse, name: str) -> None:
     """Drop an analyst login and end its sessions; any other role is refused."""
     check_name(name)
-    with connect(url, autocommit=True) as conn:
+    roles = warehouse.roles
+    with warehouse.connect(autocommit=True) as conn:
         if not _role_exists(conn, name):
             raise SinkloadError(f"analyst {name!r}: no such login")
         if not _is_analyst(conn, roles, name):
