@@ -29,6 +29,7 @@ from sinkload.db.locks import advisory_lock, wait_for_dbt_sessions
 from sinkload.db.raw_state import changed_groups, last_loaded_from, loaded_hashes, raw_fingerprint
 from sinkload.db.run_log import last_done_run, now, start_run, update_run
 from sinkload.db.warehouse import Warehouse
+from sinkload.dbt.selection import rebuild
 from sinkload.errors import SinkloadError, file_error, shown
 from sinkload.files import sha256_of
 from sinkload.ingest.claims import conflicts
@@ -189,8 +190,6 @@ def _reload_locked(warehouse: Warehouse, inbox: Path, catalog_path: Path | None,
             built_fingerprint, built_views = last_done_run(conn)
             groups = changed_groups(fingerprint, built_fingerprint)
             if groups:
-                from sinkload.dbt.selection import rebuild
-
                 started = time.perf_counter()
                 summary.dbt_selection, summary.dbt_result, views = rebuild(warehouse, conn, groups, built_views)
                 summary.dbt_seconds = time.perf_counter() - started
