@@ -11,7 +11,6 @@ import shutil
 import socket
 import stat
 import subprocess
-import sys
 import uuid
 from contextlib import closing
 from pathlib import Path
@@ -22,6 +21,7 @@ import psycopg
 import pytest
 
 from sinkload.db.cluster import PASSWORD_FILE, Cluster, socket_port
+from tests.support import cli_argv
 
 AS_ROOT = os.geteuid() == 0
 needs_root = pytest.mark.skipif(not AS_ROOT, reason="needs root (to act as another OS user)")
@@ -38,7 +38,7 @@ def _env(directory: Path, **extra: str) -> dict[str, str]:
 
 
 def _db(env: dict[str, str], *args: str) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "sinkload", "db", *args], env=env, capture_output=True,
+    return subprocess.run(cli_argv("db", *args), env=env, capture_output=True,
                           text=True, timeout=300, check=False)
 
 

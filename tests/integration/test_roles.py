@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import re
 import subprocess
-import sys
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -22,6 +21,7 @@ from psycopg import errors, sql
 from sinkload.db.connection import redact
 from sinkload.db.warehouse import Warehouse
 from sinkload.roles import Roles
+from tests.support import cli_argv
 
 DBT_SCHEMAS = ("staging", "intermediate", "marts")
 RAW_TABLES = ("product", "member", "grid", "load_batch", "flux_tile", "region_layer", "region",
@@ -221,7 +221,7 @@ def _cli(args: list[str], env_url: str) -> subprocess.CompletedProcess:
     import os
 
     env = {**os.environ, "SINKLOAD_DATABASE_URL": env_url}
-    return subprocess.run([sys.executable, "-m", "sinkload", *args], env=env, capture_output=True, text=True,
+    return subprocess.run(cli_argv(*args), env=env, capture_output=True, text=True,
                           timeout=300, check=False)
 
 

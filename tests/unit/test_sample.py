@@ -5,13 +5,14 @@ from __future__ import annotations
 
 import hashlib
 import subprocess
-import sys
 from pathlib import Path
 
 import netCDF4
 import numpy as np
 import pytest
 import rasterio
+
+from tests.support import cli_argv
 
 MIP_DIR = Path("oco2_v10_mip/LNLGIS")
 MODELS = ["Ames", "Baker", "CAMS", "CMS-Flux", "COLA", "CSU", "CT", "JHU", "LoFI", "NIES", "OU", "TM5-4DVAR", "UT",
@@ -20,7 +21,7 @@ CHINA_ROWS, CHINA_COLS = slice(90 + 20, 90 + 50), slice(180 + 80, 180 + 130)  # 
 
 
 def write(directory: Path) -> Path:
-    result = subprocess.run([sys.executable, "-m", "sinkload", "sample", str(directory)], capture_output=True,
+    result = subprocess.run(cli_argv("sample", directory), capture_output=True,
                             text=True, timeout=600, check=False)
     assert result.returncode == 0, result.stderr
     return directory

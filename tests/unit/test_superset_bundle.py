@@ -13,6 +13,7 @@ from sinkload.errors import SinkloadError
 from sinkload.superset.bundle import DATASETS, build_bundle, chart_specs, metric_name
 from sinkload.superset.client import bundle_zip, split_password, with_password
 from sinkload.superset.files import load_marts_yml, render
+from tests.support import cli_argv
 
 REPO = Path(__file__).resolve().parents[2]
 MARTS_YML = REPO / "dbt_project" / "models" / "marts" / "_marts.yml"
@@ -95,10 +96,9 @@ def test_password_goes_into_the_uri_percent_encoded():
 
 def test_cli_writes_the_bundle(tmp_path):
     import subprocess
-    import sys
 
     out = tmp_path / "bundle"
-    result = subprocess.run([sys.executable, "-m", "sinkload", "superset", "bundle", "--out", str(out)],
+    result = subprocess.run(cli_argv("superset", "bundle", "--out", out),
                             capture_output=True, text=True, timeout=120)
     assert result.returncode == 0, result.stderr
     written = {p.relative_to(out).as_posix(): p.read_text(encoding="utf-8") for p in out.rglob("*.yaml")}
