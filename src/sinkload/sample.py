@@ -114,8 +114,9 @@ def mip_land(lattice: Lattice, flavour: Flavour, anomalies: dict[int, float],
 
 
 def write_mip(path: Path, land: np.ndarray, model: str, years: list[int] = MIP_YEARS) -> Path:
-    """A MIP file of `model`'s layout quirks (time axis, longitudes, row order) holding `land`."""
-    months = _months(years)
+    """A MIP file of `model`'s layout quirks (time axis, longitudes, row order) holding `land`, whose rows are
+    the first months of `years`."""
+    months = _months(years)[: len(land)]
     lats, lons = np.arange(-89.5, 90.0, 1.0), np.arange(-179.5, 180.0, 1.0)
     is_ensemble_file = model in ("EnsMean", "EnsStd")
     if model == LON360_MODEL:
