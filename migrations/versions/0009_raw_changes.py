@@ -1,8 +1,8 @@
 """Change tracking of schema raw, for `sinkload build`'s "nothing changed" check (src/sinkload/build_state.py).
 
 Every table of raw gets a statement-level trigger (insert, update, delete, truncate) that records the writing
-transaction in `raw.raw_change` (one row per transaction): the count and the newest id of those rows change
-whenever raw's data does, whoever writes it (the loaders, a reload, a hand fix in psql as the owner). A row is
+transaction in `raw.raw_change` (one row per transaction and table written): the count and the newest id of
+a table's rows change whenever its data does, whoever writes it (the loaders, a reload, a hand fix in psql as the owner). A row is
 written inside the writing transaction, so it becomes visible exactly when the data does (a sequence would be
 bumped, and seen, before the data commits, and a build starting in between would record the change as built).
 An event trigger gives tables that later migrations create in raw the same trigger, and counts any DDL in
@@ -36,8 +36,10 @@ def upgrade() -> None:
     roles = migration_roles()
     op.execute("""
         create table raw.raw_change (
-            xact_id     bigint primary key,
-            changed_at  timestamptz not null default clock_timestamp()
+            xact_id     bigint not null,
+            table_name  text not null,
+            changed_at  timestamptz not null default clock_timestamp(),
+            primary key (xact_id, table_name)
         )
     """)
     op.execute("""
@@ -54,8 +56,8 @@ def upgrade() -> None:
         create function raw.note_change() returns trigger
         language plpgsql security definer set search_path = pg_catalog, pg_temp as $$
         begin
-            insert into raw.raw_change (xact_id) values (pg_current_xact_id()::text::bigint)
-            on conflict (xact_id) do nothing;
+            insert into raw.raw_change (xact_id, table_name) values (pg_current_xact_id()::text::bigint, tg_table_name)
+            on conflict do nothing;
             return null;
         end
         $$
@@ -85,8 +87,11 @@ def upgrade() -> None:
                     execute format('create trigger {TRIGGER} after insert or update or delete or truncate on %s '
                                    'for each statement execute function raw.note_change()', command.objid::regclass);
                 end if;
-                insert into raw.raw_change (xact_id) values (pg_current_xact_id()::text::bigint)
-                on conflict (xact_id) do nothing;
+                insert into raw.raw_change (xact_id, table_name)
+                values (pg_current_xact_id()::text::bigint,
+                        coalesce((select relname from pg_class where oid = command.objid
+                                  and command.object_type = 'table'), '(ddl)'))
+                on conflict do nothing;
             end loop;
         end
         $$

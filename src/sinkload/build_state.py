@@ -2,9 +2,9 @@
 built from now.
 
 A build's inputs, each a small JSON-able value (a "part"):
-- `raw`: the change counter of schema raw (migration 0009: one row of raw.raw_change per transaction that
-  wrote a raw table, whoever wrote it) and the raw tables that lack the tracking trigger (while any does, the
-  build never counts as unchanged);
+- `raw`: the change counter of each raw table (migration 0009: one row of raw.raw_change per transaction
+  and table written, whoever wrote it; DDL in raw counts as well) and the raw tables that lack the tracking
+  trigger (while any does, the build never counts as unchanged);
 - `project`: a digest of the dbt project's source files (models, macros, tests, seeds, dbt_project.yml,
   packages, profiles), not of what dbt writes (target/, logs/);
 - `dbt_vars` and `selection`: the variables and the selection dbt gets (the git commit is left out: the
@@ -61,6 +61,13 @@ def build_vars(roles: Roles, identity: Mapping[str, str], extra: Mapping[str, ob
     variables = {"analyst_role": roles.analyst, **identity, **(extra or {})}
     variables.pop("git_commit", None)
     return variables
+
+
+def changed_tables(now: Mapping[str, object], built: Mapping[str, object]) -> list[str]:
+    """The raw tables (and "(ddl)") written since the state `built` (both `raw` parts): what a reload would
+    rebuild downstream of."""
+    before, after = built.get("changes") or {}, now.get("changes") or {}
+    return sorted(name for name in set(before) | set(after) if before.get(name) != after.get(name))
 
 
 @dataclass(frozen=True)
@@ -120,8 +127,10 @@ def is_tracked(conn: psycopg.Connection) -> bool:
 
 
 def raw_state(conn: psycopg.Connection) -> dict:
-    """The change counter of raw ("<transactions>:<newest id>") and the raw tables without the trigger."""
-    changes = conn.execute("select count(*) || ':' || coalesce(max(xact_id), 0) from raw.raw_change").fetchone()[0]
+    """The change counter of each raw table written since migration 0009 ("<transactions>:<newest id>") and
+    the raw tables without the trigger."""
+    changes = dict(conn.execute("select table_name, count(*) || ':' || max(xact_id) from raw.raw_change "
+                                "group by table_name order by table_name").fetchall())
     untracked = [name for (name,) in conn.execute("""
         select c.relname from pg_class c join pg_namespace n on n.oid = c.relnamespace
         where n.nspname = 'raw' and c.relkind in ('r', 'p') and c.relname <> all(%s)

@@ -14,7 +14,7 @@ import pytest
 from psycopg import sql
 
 from reload_support import fresh_database, run_cli
-from sinkload.build_state import BOOKKEEPING, TRIGGER, BuildCheck
+from sinkload.build_state import BOOKKEEPING, TRIGGER, BuildCheck, changed_tables, last_state
 from sinkload.roles import Roles
 
 REPO = Path(__file__).resolve().parents[2]
@@ -98,8 +98,10 @@ def test_a_hand_fix_of_raw_as_the_owner_builds_once(own_db):
     run_cli(own_db, "build")
     assert check(own_db).decision.skip
     psql(own_db, "insert into raw.grid (west, north, dx, dy, nx, ny) values (-180, 90, 2, 2, 180, 90)")
-    decision = check(own_db).decision
-    assert not decision.skip and decision.message.endswith(": raw data")
+    now = check(own_db)
+    assert not now.decision.skip and now.decision.message.endswith(": raw data")
+    with psycopg.connect(own_db.database_url, autocommit=True) as conn:
+        assert changed_tables(now.parts["raw"], last_state(conn).parts["raw"]) == ["grid"]
     runs, last = dbt_invocations(own_db), _last_build_id(own_db)
     built = run_cli(own_db, "build")
     assert built.returncode == 0, built.stdout[-3000:] + built.stderr

@@ -10,6 +10,7 @@ from sinkload.build_state import (
     Decision,
     StoredState,
     build_vars,
+    changed_tables,
     decide,
     files_digest,
     fingerprint,
@@ -21,7 +22,7 @@ REPO = Path(__file__).resolve().parents[2]
 
 
 def _parts(**changes) -> dict:
-    parts = {"raw": {"changes": "3:741", "untracked": []}, "project": "p" * 64, "dbt_vars": {"analyst_role": "a"},
+    parts = {"raw": {"changes": {"grid": "3:741"}, "untracked": []}, "project": "p" * 64, "dbt_vars": {"analyst_role": "a"},
              "selection": None, "versions": {"dbt": "1.11.0", "schema_revision": "0009"},
              "dbt_state": {"last_build": 7, "relations": "r"}}
     return {**parts, **changes}
@@ -32,9 +33,9 @@ def test_fingerprint_ignores_key_order_and_sees_every_value():
     assert fingerprint(parts) == fingerprint(dict(reversed(list(parts.items()))))
     assert fingerprint(parts) == hashlib.sha256(
         b'{"dbt_state": {"last_build": 7, "relations": "r"}, "dbt_vars": {"analyst_role": "a"}, "project": "'
-        + b"p" * 64 + b'", "raw": {"changes": "3:741", "untracked": []}, "selection": null, '
+        + b"p" * 64 + b'", "raw": {"changes": {"grid": "3:741"}, "untracked": []}, "selection": null, '
         b'"versions": {"dbt": "1.11.0", "schema_revision": "0009"}}').hexdigest()
-    assert fingerprint(parts) != fingerprint(_parts(raw={"changes": "4:742", "untracked": []}))
+    assert fingerprint(parts) != fingerprint(_parts(raw={"changes": {"grid": "4:742"}, "untracked": []}))
 
 
 def test_files_digest_sees_edits_renames_additions_and_removals():
@@ -82,7 +83,7 @@ def test_equal_parts_skip_naming_the_build():
 
 def test_any_changed_part_builds_and_is_named():
     stored = StoredState(7, "t", _parts())
-    cases = {"raw data": _parts(raw={"changes": "4:800", "untracked": []}), "dbt project files": _parts(project="q"),
+    cases = {"raw data": _parts(raw={"changes": {"grid": "3:741", "region": "1:800"}, "untracked": []}), "dbt project files": _parts(project="q"),
              "dbt vars": _parts(dbt_vars={"analyst_role": "a", "period_end_year": 2020}),
              "selection": _parts(selection="marts"), "versions": _parts(versions={"dbt": "1.11.1"}),
              "dbt's relations": _parts(dbt_state={"last_build": 8, "relations": "r"})}
@@ -92,8 +93,17 @@ def test_any_changed_part_builds_and_is_named():
 
 
 def test_untracked_raw_table_never_skips_and_force_always_builds():
-    untracked = _parts(raw={"changes": "3:741", "untracked": ["new_table"]})
+    untracked = _parts(raw={"changes": {"grid": "3:741"}, "untracked": ["new_table"]})
     assert not decide(untracked, StoredState(7, "t", untracked)).skip
     assert "new_table" in decide(untracked, StoredState(7, "t", untracked)).message
     assert decide(_parts(), StoredState(7, "t", _parts()), forced=True) == Decision(False, "")
     assert decide(_parts(), None) == Decision(False, "no complete build recorded yet")
+
+
+def test_changed_tables_are_those_whose_counter_moved():
+    built = {"changes": {"grid": "3:741", "load_batch": "2:741", "flux_tile": "2:741"}, "untracked": []}
+    now = {"changes": {"grid": "3:741", "load_batch": "3:802", "flux_tile": "3:802", "region": "1:790"},
+           "untracked": []}
+    assert changed_tables(now, built) == ["flux_tile", "load_batch", "region"]
+    assert changed_tables(built, built) == []
+    assert changed_tables({"changes": {}}, {"changes": {"grid": "1:5"}}) == ["grid"]  # the log was emptied

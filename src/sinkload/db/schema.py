@@ -284,8 +284,10 @@ budget_grid = Table(
 
 raw_change = Table(
     "raw_change", metadata,
-    Column("xact_id", BigInteger, primary_key=True, autoincrement=False),
+    Column("xact_id", BigInteger, nullable=False),
+    Column("table_name", Text, nullable=False),
     Column("changed_at", DateTime(timezone=True), nullable=False, server_default=text("clock_timestamp()")),
+    PrimaryKeyConstraint("xact_id", "table_name"),
 )
 
 build_state = Table(
