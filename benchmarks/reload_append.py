@@ -17,17 +17,14 @@ from __future__ import annotations
 
 import argparse
 import datetime
-import json
 import sys
 import tempfile
 from pathlib import Path
 
-import yaml
-
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "benchmarks"))
 sys.path.insert(0, str(ROOT / "tests"))
-from _common import machine_info  # noqa: E402
+from _common import catalog_copy, machine_info, save_results  # noqa: E402
 from reload import make_inbox, step  # noqa: E402
 
 from scratch import fresh_database  # noqa: E402
@@ -41,10 +38,7 @@ TARGET_SHARE = 0.10
 
 def open_catalog(path: Path) -> Path:
     """The shipped catalog without the MIP's fixed month count (a file may grow by a month)."""
-    catalog = yaml.safe_load((ROOT / "warehouse" / "catalog.yaml").read_text(encoding="utf-8"))
-    catalog["products"][MIP]["time"].pop("n_months", None)
-    path.write_text(yaml.safe_dump(catalog, allow_unicode=True, sort_keys=False), encoding="utf-8")
-    return path
+    return catalog_copy(path, lambda catalog: catalog["products"][MIP]["time"].pop("n_months", None))
 
 
 def append_month(inbox: Path) -> int:
@@ -112,9 +106,7 @@ def main(argv: list[str] | None = None) -> None:
     if args.no_write:
         print(text)
         return
-    args.results_dir.mkdir(parents=True, exist_ok=True)
-    (args.results_dir / "reload_append.md").write_text(text, encoding="utf-8")
-    (args.results_dir / "reload_append.json").write_text(json.dumps(res, indent=2) + "\n", encoding="utf-8")
+    save_results(args.results_dir, "reload_append", res, text)
     print(text)
 
 

@@ -27,7 +27,6 @@ from __future__ import annotations
 
 import argparse
 import datetime
-import json
 import os
 import sys
 import tempfile
@@ -36,12 +35,11 @@ from pathlib import Path
 
 import numpy as np
 import psycopg
-import yaml
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "benchmarks"))
 sys.path.insert(0, str(ROOT / "tests"))
-from _common import machine_info, timed  # noqa: E402
+from _common import catalog_copy, machine_info, save_results, timed  # noqa: E402
 from baseline import run_warehouse  # noqa: E402
 
 from scratch import fresh_database  # noqa: E402
@@ -78,13 +76,13 @@ def scaled_mip(directory: Path, members_x: int, months_x: int) -> list[Path]:
 
 def scaled_catalog(path: Path, members_x: int, months_x: int) -> Path:
     """The shipped catalog with the MIP product's members and month count scaled."""
-    catalog = yaml.safe_load((ROOT / "warehouse" / "catalog.yaml").read_text(encoding="utf-8"))
-    entry = catalog["products"][MIP]
-    models = list(entry["members"])
-    entry["members"] = models + [f"{m}-r{r}" for r in range(1, members_x) for m in models]
-    entry["time"]["n_months"] = entry["time"]["n_months"] * months_x
-    path.write_text(yaml.safe_dump(catalog, allow_unicode=True, sort_keys=False), encoding="utf-8")
-    return path
+    def scale(catalog: dict) -> None:
+        entry = catalog["products"][MIP]
+        models = list(entry["members"])
+        entry["members"] = models + [f"{m}-r{r}" for r in range(1, members_x) for m in models]
+        entry["time"]["n_months"] = entry["time"]["n_months"] * months_x
+
+    return catalog_copy(path, scale)
 
 
 def scaled_manifest(base, directory: Path, scale: int):
@@ -254,9 +252,7 @@ def main(argv: list[str] | None = None) -> None:
     if args.no_write:
         print(report)
         return
-    args.results_dir.mkdir(parents=True, exist_ok=True)
-    (args.results_dir / "scale.json").write_text(json.dumps(res, indent=2) + "\n", encoding="utf-8")
-    (args.results_dir / "scale.md").write_text(report, encoding="utf-8")
+    save_results(args.results_dir, "scale", res, report)
     print(report)
 
 

@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import argparse
 import datetime
-import json
 import os
 import secrets
 import subprocess
@@ -31,7 +30,7 @@ from psycopg import sql
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "benchmarks"))
 sys.path.insert(0, str(ROOT / "tests"))
-from _common import machine_info, sinkload_binary, timed  # noqa: E402
+from _common import machine_info, save_results, sinkload_binary, timed  # noqa: E402
 from build import ENSEMBLE, LATENCY_AIM_MS, MIP, TYPICAL_QUERIES, load_inputs, run_build, time_query  # noqa: E402
 
 from reload_support import cli_env  # noqa: E402
@@ -157,9 +156,7 @@ def main(argv: list[str] | None = None) -> None:
     if args.no_write:
         print(report)
         return
-    args.results_dir.mkdir(parents=True, exist_ok=True)
-    (args.results_dir / "views.json").write_text(json.dumps(res, indent=2) + "\n", encoding="utf-8")
-    (args.results_dir / "views.md").write_text(report, encoding="utf-8")
+    save_results(args.results_dir, "views", res, report)
     print(report)
 
 
