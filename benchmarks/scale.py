@@ -9,7 +9,10 @@ What is measured
     2x  twice the members (each model again as `<Model>-r1`, a replica with its own bias), 72 months;
     4x  twice the members and twice the months (2015-2026), i.e. 4x the member-months.
   (Scaling members and months each by 4 would be 16x the data; the line is fitted on member-months.)
-  The other products, regions and land cover stay as in the study. Each scale runs in a throw-away database
+  The other products, regions and land cover stay as in the study. The analysis period (dbt var
+  period_end_year, 2019 by default) is set to the last year of the MIP data (2020, or 2026 at 4x; a copy of
+  the checkout as SINKLOAD_HOME), so that every month loaded goes through every model: otherwise months past
+  the period are stored but not harmonised. Each scale runs in a throw-away database
   through the CLI as a user runs it (benchmarks/baseline.py's steps: `ingest flux` per product, `ingest
   regions --default`, `ingest landcover`, `build`); the scaled MIP product is declared in a copy of the
   catalog (its members and month count). Recorded: each step's seconds, pg_database_size and the size of
@@ -28,6 +31,8 @@ from __future__ import annotations
 import argparse
 import datetime
 import os
+import re
+import shutil
 import sys
 import tempfile
 from dataclasses import replace
@@ -97,6 +102,19 @@ def scaled_manifest(base, directory: Path, scale: int):
     return replace(base, flux=flux), catalog, len(paths) * 12 * len(BASE_YEARS) * months_x
 
 
+def project_copy(directory: Path, last_year: int) -> Path:
+    """A checkout (migrations/, warehouse/, dbt_project/) for SINKLOAD_HOME whose analysis period (dbt var
+    period_end_year) ends with the data's last year, so that every month loaded is harmonised and aggregated."""
+    for folder in ("migrations", "warehouse", "dbt_project"):
+        shutil.copytree(ROOT / folder, directory / folder, ignore=shutil.ignore_patterns("target", "logs", "__pycache__"))
+    config = directory / "dbt_project" / "dbt_project.yml"
+    text, found = re.subn(r"(?m)^(\s*period_end_year:) \d+", rf"\g<1> {last_year}", config.read_text("utf-8"))
+    if found != 1:
+        sys.exit(f"{config}: period_end_year not found")
+    config.write_text(text, encoding="utf-8")
+    return directory
+
+
 # -- measurements -------------------------------------------------------------------------------------------
 
 def database_sizes(url: str) -> dict:
@@ -115,9 +133,12 @@ def database_sizes(url: str) -> dict:
 def run_scale(base_settings: Settings, base_manifest, tmp: Path, scale: int) -> dict:
     print(f"scale {scale}x: writing inputs ...", flush=True)
     manifest, catalog, member_months = scaled_manifest(base_manifest, tmp / f"x{scale}", scale)
+    last_year = BASE_YEARS[0] + len(BASE_YEARS) * SCALES[scale][1] - 1
+    home = project_copy(tmp / f"x{scale}" / "checkout", last_year)
     load = [round(x, 2) for x in os.getloadavg()]
-    # The CLI reads the catalog from SINKLOAD_CATALOG (run_warehouse passes this process's environment on).
-    os.environ.pop("SINKLOAD_CATALOG", None)
+    # The CLI reads the catalog from SINKLOAD_CATALOG and the checkout from SINKLOAD_HOME (run_warehouse passes
+    # this process's environment on).
+    os.environ["SINKLOAD_HOME"] = str(home)
     if catalog:
         os.environ["SINKLOAD_CATALOG"] = str(catalog)
     try:
@@ -126,11 +147,12 @@ def run_scale(base_settings: Settings, base_manifest, tmp: Path, scale: int) -> 
             sizes = database_sizes(scratch.database_url)
     finally:
         os.environ.pop("SINKLOAD_CATALOG", None)
+        os.environ.pop("SINKLOAD_HOME", None)
     seconds = sum(step["seconds"] for step in steps)
     print(f"scale {scale}x: {member_months} member-months, {seconds:.1f} s, "
           f"{sizes['database_bytes'] / MB:.0f} MB", flush=True)
     return {"scale": scale, "members_x": SCALES[scale][0], "months_x": SCALES[scale][1],
-            "member_months": member_months, "loadavg_before": load, "steps": steps,
+            "member_months": member_months, "period": [BASE_YEARS[0], last_year], "loadavg_before": load, "steps": steps,
             "seconds": round(seconds, 2), **sizes}
 
 
@@ -181,13 +203,14 @@ def render_markdown(res: dict) -> str:
         "",
         "## Runs",
         "",
-        "| scale | members x | months x | MIP member-months | ingest + build s | vs 1x | database MB | vs 1x "
+        "| scale | members x | months x | MIP member-months | period | ingest + build s | vs 1x | database MB | vs 1x "
         "| raw MB | intermediate MB | marts MB | load avg before |",
-        "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|",
+        "|---|---:|---:|---:|---|---:|---:|---:|---:|---:|---:|---:|---|",
     ]
     for r in runs:
         schema = r["schema_bytes"]
-        out.append(f"| {r['scale']}x | {r['members_x']} | {r['months_x']} | {r['member_months']:,} | {r['seconds']:.1f} "
+        out.append(f"| {r['scale']}x | {r['members_x']} | {r['months_x']} | {r['member_months']:,} "
+                   f"| {r['period'][0]}-{r['period'][1]} | {r['seconds']:.1f} "
                    f"| {r['seconds'] / first['seconds']:.2f} | {r['database_bytes'] / MB:,.0f} "
                    f"| {r['database_bytes'] / first['database_bytes']:.2f} | {schema.get('raw', 0) / MB:,.0f} "
                    f"| {schema.get('intermediate', 0) / MB:,.0f} | {schema.get('marts', 0) / MB:,.1f} "
