@@ -63,7 +63,6 @@ def upgrade() -> None:
         $$
     """)
     op.execute("revoke all on function raw.note_change() from public")
-    # Security definer as well (its owner is the superuser who can create it): DDL in raw by any role counts.
     op.execute(f"""
         do $$
         declare t regclass;
@@ -76,6 +75,7 @@ def upgrade() -> None:
             end loop;
         end $$
     """)
+    # Security definer as well (its owner is the superuser who can create it): DDL in raw by any role counts.
     op.execute(f"""
         create function raw.track_raw_tables() returns event_trigger
         language plpgsql security definer set search_path = pg_catalog, pg_temp as $$
