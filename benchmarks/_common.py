@@ -9,6 +9,7 @@ wrapper's own few MiB (see `rss_floor_bytes`), not the benchmark's.
 
 from __future__ import annotations
 
+import json
 import os
 import platform
 import shutil
@@ -16,7 +17,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -144,3 +145,21 @@ def sinkload_binary() -> str:
     """The `sinkload` script next to this interpreter (the venv the benchmark runs in), else PATH."""
     beside = Path(sys.executable).with_name("sinkload")
     return str(beside) if beside.exists() else (shutil.which("sinkload") or sys.exit("sinkload: not found"))
+
+
+def save_results(results_dir: Path, name: str, res: dict, report: str) -> None:
+    """Write `<name>.json` (the figures) and `<name>.md` (the report made from them) to results_dir."""
+    results_dir.mkdir(parents=True, exist_ok=True)
+    (results_dir / f"{name}.json").write_text(json.dumps(res, indent=2) + "\n", encoding="utf-8")
+    (results_dir / f"{name}.md").write_text(report, encoding="utf-8")
+
+
+def catalog_copy(path: Path, change: Callable[[dict], None]) -> Path:
+    """The shipped product catalog (warehouse/catalog.yaml) with `change` applied to its parsed YAML, written to
+    `path` for `--catalog` / SINKLOAD_CATALOG."""
+    import yaml
+
+    catalog = yaml.safe_load((Path(__file__).resolve().parents[1] / "warehouse" / "catalog.yaml").read_text("utf-8"))
+    change(catalog)
+    path.write_text(yaml.safe_dump(catalog, allow_unicode=True, sort_keys=False), encoding="utf-8")
+    return path

@@ -23,3 +23,44 @@
 {% macro to_cea(geom) -%}
     st_transform(st_setsrid(st_segmentize({{ geom }}, 0.05), 990000), 990001)
 {%- endmacro %}
+
+{#- The exact overlap of each 1° cell with the polygons over it, measured on the equal-area projection (a cell
+    covered by one piece counts whole, a border cell by the area of its intersection): one row per cell and
+    value of `keys` (the pieces' columns that name what they belong to), with `area_m2` (m^2 of the sphere,
+    summed over the pieces) and `fraction` (area_m2 / the cell's area). `cells` has cell_id, area_m2,
+    geom_cea; `pieces` has the keys and geom_cea (subdivided, so that each overlap test is cheap). -#}
+{% macro cell_overlap_fractions(cells, pieces, keys) -%}
+    with cells as (
+        select cell_id, area_m2, geom_cea from {{ cells }}
+    ),
+
+    pieces as (
+        select {{ keys | join(', ') }}, geom_cea from {{ pieces }}
+    ),
+
+    cell_overlaps as (
+        select
+            cells.cell_id,
+            {%- for key in keys %}
+            pieces.{{ key }},
+            {%- endfor %}
+            case
+                when st_covers(pieces.geom_cea, cells.geom_cea) then st_area(cells.geom_cea)
+                else st_area(st_intersection(pieces.geom_cea, cells.geom_cea))
+            end as overlap_m2
+        from cells
+        inner join pieces on pieces.geom_cea && cells.geom_cea
+    )
+
+    select
+        cell_overlaps.cell_id,
+        {%- for key in keys %}
+        cell_overlaps.{{ key }},
+        {%- endfor %}
+        sum(cell_overlaps.overlap_m2) as area_m2,
+        sum(cell_overlaps.overlap_m2) / cells.area_m2 as fraction
+    from cell_overlaps
+    inner join cells on cell_overlaps.cell_id = cells.cell_id
+    group by cell_overlaps.cell_id, {% for key in keys %}cell_overlaps.{{ key }}, {% endfor %}cells.area_m2
+    having sum(cell_overlaps.overlap_m2) > 0
+{%- endmacro %}

@@ -97,22 +97,26 @@ def write_landcover(lattice: Lattice, outline: shapely.Geometry, path: Path) -> 
 
 # -- OCO-2 MIP ----------------------------------------------------------------------------------------------
 
-def mip_land(lattice: Lattice, flavour: Flavour, anomalies: dict[int, float]) -> np.ndarray:
-    """land (months, lat ascending, lon -179.5..179.5) in gC m-2 yr-1, positive = source; 0 away from China."""
+def mip_land(lattice: Lattice, flavour: Flavour, anomalies: dict[int, float],
+             years: list[int] = MIP_YEARS) -> np.ndarray:
+    """land (months of `years`, lat ascending, lon -179.5..179.5) in gC m-2 yr-1, positive = source; 0 away
+    from China."""
     lons, lats = np.arange(-179.5, 180.0, 1.0), np.arange(-89.5, 90.0, 1.0)
     box_cols = (lons > 70) & (lons < 140)
     box_rows = (lats > 15) & (lats < 56)
     lon, lat = np.meshgrid(lons[box_cols], lats[box_rows])
-    field = np.zeros((len(MIP_YEARS) * 12, lats.size, lons.size), dtype=np.float32)
-    for k, (year, month) in enumerate(_months(MIP_YEARS)):
+    field = np.zeros((len(years) * 12, lats.size, lons.size), dtype=np.float32)
+    for k, (year, month) in enumerate(_months(years)):
         sink = np.nan_to_num(monthly_sink(lattice, lon, lat, year, month, flavour, anomalies[year]))
         rate = -sink * (366 if calendar.isleap(year) else 365) / _days(year, month)
         field[k][np.ix_(box_rows, box_cols)] = rate
     return field
 
 
-def write_mip(path: Path, land: np.ndarray, model: str) -> Path:
-    months = _months(MIP_YEARS)
+def write_mip(path: Path, land: np.ndarray, model: str, years: list[int] = MIP_YEARS) -> Path:
+    """A MIP file of `model`'s layout quirks (time axis, longitudes, row order) holding `land`, whose rows are
+    the first months of `years`."""
+    months = _months(years)[: len(land)]
     lats, lons = np.arange(-89.5, 90.0, 1.0), np.arange(-179.5, 180.0, 1.0)
     is_ensemble_file = model in ("EnsMean", "EnsStd")
     if model == LON360_MODEL:

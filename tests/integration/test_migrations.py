@@ -13,7 +13,7 @@ from tests.support import fresh_database
 
 RAW_TABLES = {"product", "member", "grid", "load_batch", "flux_tile", "region_layer", "region",
               "landcover_layer", "landcover_class", "landcover", "reload_run",
-              "budget_file", "budget_value", "budget_grid"}
+              "budget_file", "budget_value", "budget_grid", "raw_change", "build_state"}
 
 
 @pytest.fixture()

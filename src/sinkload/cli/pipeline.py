@@ -14,12 +14,22 @@ def build(
     select: str | None = typer.Option(None, help="dbt selection (default: everything)."),
     full_refresh: bool = typer.Option(False, "--full-refresh",
                                       help="Rebuild the incremental models from scratch (docs/operations.md)."),
+    force: bool = typer.Option(False, "--force", help="Build even when nothing changed since the last build."),
 ) -> None:
-    """dbt build: staging -> intermediate -> marts, with the models' tests."""
+    """dbt build: staging -> intermediate -> marts, with the models' tests (skipped when nothing changed)."""
+    from sinkload.build_state import BuildCheck
     from sinkload.dbt import run_dbt
 
+    wh = warehouse()
+    check = BuildCheck.read(wh, select, forced=force or bool(select) or full_refresh)
+    if check.decision.message:
+        typer.echo(check.decision.message)
+    if check.decision.skip:
+        return
     args = ["build"] + (["--select", select] if select else []) + (["--full-refresh"] if full_refresh else [])
-    run_dbt(warehouse(), args)
+    run_dbt(wh, args)
+    if not select:
+        check.record(wh)
 
 
 @app.command("sample")

@@ -1,4 +1,4 @@
-"""Schema `raw` as SQLAlchemy Core tables: the typed description of what migrations 0001-0008 create.
+"""Schema `raw` as SQLAlchemy Core tables: the typed description of what migrations 0001-0009 create.
 
 The migrations stay hand-written; tests/integration/test_schema_drift.py runs Alembic's autogenerate
 comparison between a database at head and this metadata, so the two cannot drift apart. Constraint names
@@ -279,6 +279,25 @@ budget_grid = Table(
     PrimaryKeyConstraint("experiment", "year"),
 )
 
+
+# --- 0009: change tracking of raw and the state of the last complete build -----------------------------
+
+raw_change = Table(
+    "raw_change", metadata,
+    Column("xact_id", BigInteger, nullable=False),
+    Column("table_name", Text, nullable=False),
+    Column("changed_at", DateTime(timezone=True), nullable=False, server_default=text("clock_timestamp()")),
+    PrimaryKeyConstraint("xact_id", "table_name"),
+)
+
+build_state = Table(
+    "build_state", metadata,
+    _identity_pk("state_id", BigInteger),
+    Column("build_id", BigInteger),
+    Column("fingerprint", Text, nullable=False),
+    Column("parts", JSONB, nullable=False),
+    Column("built_at", DateTime(timezone=True), nullable=False, server_default=text("clock_timestamp()")),
+)
 
 def include_name(name: str | None, type_: str, parent_names: Mapping[str, str | None]) -> bool:
     """Alembic's name filter: compare schema raw only (not dbt's schemas, PostGIS's tables or alembic_version)."""

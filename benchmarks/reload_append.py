@@ -1,0 +1,120 @@
+"""Reload benchmark, appended month: what `sinkload reload` costs when every member's file comes back with one
+new month at its end, against the full reload of the same inbox measured in the same run.
+
+What is measured (benchmarks/reload.py's inbox: the sample data set laid out as INBOX/<product>/<files>, default
+regions and the sample land cover loaded first, not timed; a copy of the catalog without the MIP's fixed month
+count, passed with --catalog):
+  1. `sinkload reload INBOX` on the empty warehouse (the reference: a full reload);
+  2. every OCO-2 MIP member file rewritten with the same 72 months and one more (2021-01), under a hidden name
+     renamed over the old one, then `sinkload reload INBOX`: each file is ingested again (a batch replaces a
+     member's months), the incremental models redo what changed, the rest is rebuilt as the build decides;
+  3. `sinkload reload INBOX` again with nothing changed;
+  4. `sinkload build` twice: the first runs dbt (a reload's dbt run is not recorded as a complete build), the
+     second finds nothing changed and skips dbt (issue 13's target: <= 5 s).
+Issue 13's target for step 2: <= 10 % of the full reload. The machine is shared: the load average before each
+step is recorded next to it.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime
+import tempfile
+from pathlib import Path
+
+from benchmarks._common import catalog_copy, machine_info, save_results
+from benchmarks.reload import make_inbox, step
+from sinkload.db.connection import database_url
+from sinkload.settings import Settings
+from tests.support import fresh_database
+
+ROOT = Path(__file__).resolve().parents[1]
+
+DEFAULT_RESULTS_DIR = ROOT / "benchmarks" / "results"
+MIP = "oco2_v10_mip_lnlgis"
+TARGET_SHARE = 0.10
+BUILD_TARGET_S = 5.0
+
+
+def open_catalog(path: Path) -> Path:
+    """The shipped catalog without the MIP's fixed month count (a file may grow by a month)."""
+    return catalog_copy(path, lambda catalog: catalog["products"][MIP]["time"].pop("n_months", None))
+
+
+def append_month(inbox: Path) -> int:
+    """Rewrite every MIP member file of the inbox with its 72 months and the next one (atomically: hidden name,
+    rename). Returns the number of files rewritten."""
+    from sinkload.sample import MIP_YEARS, build_lattice, china_outline, mip_land, write_mip
+    from sinkload.sample_fields import member_flavours, year_anomalies
+
+    years = [*MIP_YEARS, MIP_YEARS[-1] + 1]
+    lattice, anomalies = build_lattice(china_outline()), year_anomalies(years)
+    n_months = len(MIP_YEARS) * 12 + 1
+    files = 0
+    for model, flavour in member_flavours().items():
+        target = next(inbox.rglob(f"{model}_gridded_fluxes_LNLGIS.nc4"))
+        hidden = target.with_name("." + target.name)
+        write_mip(hidden, mip_land(lattice, flavour, anomalies, years)[:n_months], model, years)
+        hidden.rename(target)
+        files += 1
+    return files
+
+
+def run(settings: Settings, directory: Path) -> dict:
+    inbox = make_inbox(settings, directory)
+    catalog = open_catalog(directory / "catalog.yaml")
+    steps = [step(settings, "full reload (empty warehouse)", "reload", inbox, "--catalog", catalog)]
+    files = append_month(inbox)
+    steps.append(step(settings, f"reload, one month appended to each of {files} member files", "reload", inbox,
+                      "--catalog", catalog))
+    steps.append(step(settings, "reload, nothing changed", "reload", inbox, "--catalog", catalog))
+    # `sinkload build` skips dbt when nothing changed since the last complete build it recorded; a reload's dbt
+    # run does not record one (yet), so the first build after it runs dbt, the second is the fast path.
+    steps.append(step(settings, "build after the reloads", "build"))
+    steps.append(step(settings, "build, nothing changed", "build"))
+    return {"steps": steps, "appended_files": files,
+            "appended_share": round(steps[1]["seconds"] / steps[0]["seconds"], 4)}
+
+
+def report(res: dict) -> str:
+    machine, steps, share = res["machine"], res["steps"], res["appended_share"]
+    lines = ["# Reload benchmark: one month appended for every member (benchmarks/reload_append.py)", "",
+             f"Run {res['started']} on {machine['cpu']}, {machine['cores']} cores, {machine['memory_gib']} GiB; load "
+             f"average at start {machine['loadavg']}. The machine was shared with other work (the load average "
+             "before each step is in the table): the absolute seconds are noisy, the ratios less so.", "",
+             f"Appended month: **{share * 100:.0f} %** of the full reload (issue 13's target: <= "
+             f"{TARGET_SHARE * 100:.0f} %: **{'met' if share <= TARGET_SHARE else 'NOT met'}**).",
+             f"`sinkload build` with nothing changed: **{steps[-1]['seconds']:.1f} s** (target: <= {BUILD_TARGET_S:g} s: "
+             f"**{'met' if steps[-1]['seconds'] <= BUILD_TARGET_S else 'NOT met'}**).", "",
+             "| step | seconds | % of full reload | harmonisation model (dbt s) | load avg before |",
+             "|---|---:|---:|---:|---|"]
+    for item in steps:
+        lines.append(f"| {item['label']} | {item['seconds']:.1f} | {100 * item['seconds'] / steps[0]['seconds']:.0f} % "
+                     f"| {'' if item['harmonisation_seconds'] is None else item['harmonisation_seconds']} "
+                     f"| {item['loadavg_before']} |")
+    return "\n".join(lines) + "\n"
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--results-dir", type=Path, default=DEFAULT_RESULTS_DIR,
+                        help="where reload_append.md and .json go (default benchmarks/results)")
+    parser.add_argument("--no-write", action="store_true", help="print the report instead of writing results")
+    args = parser.parse_args(argv)
+    base = Settings.from_env()
+    started = datetime.datetime.now().astimezone().isoformat(timespec="seconds")
+    machine = machine_info()
+    with tempfile.TemporaryDirectory(prefix="sinkload-reload-append-") as tmp, \
+            fresh_database(database_url(base), base, "appendbench") as settings:
+        res = {"benchmark": "reload_append", "started": started, "machine": machine,
+               **run(settings, Path(tmp))}
+    text = report(res)
+    if args.no_write:
+        print(text)
+        return
+    save_results(args.results_dir, "reload_append", res, text)
+    print(text)
+
+
+if __name__ == "__main__":
+    main()
