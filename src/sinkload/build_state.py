@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -77,6 +77,16 @@ class StoredState:
     build_id: int | None
     built_at: str
     parts: Parts
+
+
+def covers(now: Parts | None, stored: StoredState | None, rebuilt_tables: Collection[str]) -> bool:
+    """A build downstream of `rebuilt_tables` equals a complete one when the last complete build differs from
+    `now` only in raw tables among them (same project, vars, versions; every raw table tracked)."""
+    if now is None or stored is None or now["raw"]["untracked"]:
+        return False
+    same_otherwise = all(now.get(name) == stored.parts.get(name)
+                         for name in set(now) | set(stored.parts) if name not in ("raw", "dbt_state"))
+    return same_otherwise and set(changed_tables(now["raw"], stored.parts["raw"])) <= set(rebuilt_tables)
 
 
 @dataclass(frozen=True)
@@ -206,7 +216,7 @@ class BuildCheck:
     @classmethod
     def read(cls, warehouse: Warehouse, selection: str | None, forced: bool,
              extra_vars: Mapping[str, object] | None = None) -> BuildCheck:
-        from sinkload.dbt import build_identity
+        from sinkload.dbt.runner import build_identity
 
         with warehouse.connect(warehouse.roles.transformer, autocommit=True) as conn:
             if not is_tracked(conn):
@@ -221,3 +231,10 @@ class BuildCheck:
             return None
         with warehouse.connect(warehouse.roles.transformer, autocommit=True) as conn:
             return record(conn, self.parts)
+
+    def record_if_covered(self, warehouse: Warehouse, rebuilt_tables: Collection[str]) -> int | None:
+        """After a successful partial build of what lies downstream of `rebuilt_tables` (a reload): store it as
+        a complete build when that was everything changed since the last complete one (`covers`)."""
+        with warehouse.connect(warehouse.roles.transformer, autocommit=True) as conn:
+            stored = last_state(conn)
+        return self.record(warehouse) if covers(self.parts, stored, rebuilt_tables) else None

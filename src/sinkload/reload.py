@@ -24,9 +24,16 @@ from pathlib import Path
 
 import psycopg
 
+from sinkload.build_state import BuildCheck
 from sinkload.catalog import Catalog, load_catalog
 from sinkload.db.locks import advisory_lock, wait_for_dbt_sessions
-from sinkload.db.raw_state import changed_groups, last_loaded_from, loaded_hashes, raw_fingerprint
+from sinkload.db.raw_state import (
+    changed_groups,
+    group_tables,
+    last_loaded_from,
+    loaded_hashes,
+    raw_fingerprint,
+)
 from sinkload.db.run_log import last_done_run, now, start_run, update_run
 from sinkload.db.warehouse import Warehouse
 from sinkload.dbt.selection import rebuild
@@ -190,9 +197,11 @@ def _reload_locked(warehouse: Warehouse, inbox: Path, catalog_path: Path | None,
             built_fingerprint, built_views = last_done_run(conn)
             groups = changed_groups(fingerprint, built_fingerprint)
             if groups:
+                before = BuildCheck.read(warehouse, None, forced=False)
                 started = time.perf_counter()
                 summary.dbt_selection, summary.dbt_result, views = rebuild(warehouse, conn, groups, built_views)
                 summary.dbt_seconds = time.perf_counter() - started
+                before.record_if_covered(warehouse, group_tables(groups))
                 update_run(conn, run_id, dbt_selection=summary.dbt_selection, view_checksums=views)
             else:
                 views = built_views

@@ -16,7 +16,7 @@ from psycopg import sql
 from sinkload.build_state import BOOKKEEPING, TRIGGER, BuildCheck, changed_tables, last_state
 from sinkload.db.warehouse import Warehouse
 from sinkload.roles import Roles
-from tests.support import fresh_database, run_cli
+from tests.support import add_fake_batch, fresh_database, run_cli
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -158,3 +158,28 @@ def _built_at(settings) -> str:
     with psycopg.connect(settings.database_url, autocommit=True) as conn:
         return conn.execute("select to_char(built_at at time zone 'UTC', 'YYYY-MM-DD HH24:MI:SS \"UTC\"') "
                             "from raw.build_state order by state_id desc limit 1").fetchone()[0]
+
+
+def test_a_reload_that_rebuilt_every_change_counts_as_a_complete_build(own_db, tmp_path):
+    run_cli(own_db, "build")
+    add_fake_batch(own_db, "reloaded")
+    assert not check(own_db).decision.skip
+    reloaded = run_cli(own_db, "reload", tmp_path)
+    assert reloaded.returncode == 0, reloaded.stdout[-3000:] + reloaded.stderr
+    runs = dbt_invocations(own_db)
+    built = run_cli(own_db, "build")
+    assert built.returncode == 0 and built.stdout.startswith("nothing changed since build"), built.stdout[-3000:]
+    assert dbt_invocations(own_db) == runs
+
+
+def test_a_reload_does_not_vouch_for_changes_outside_what_it_rebuilt(own_db, tmp_path):
+    run_cli(own_db, "build")
+    psql(own_db, "truncate raw.budget_value")  # budgets: not a source group the reload rebuilds
+    add_fake_batch(own_db, "reloaded_too")
+    reloaded = run_cli(own_db, "reload", tmp_path)
+    assert reloaded.returncode == 0, reloaded.stdout[-3000:] + reloaded.stderr
+    assert not check(own_db).decision.skip
+    runs = dbt_invocations(own_db)
+    built = run_cli(own_db, "build")
+    assert built.returncode == 0 and built.stdout.startswith("changed since build"), built.stdout[-3000:]
+    assert dbt_invocations(own_db) == runs + 1

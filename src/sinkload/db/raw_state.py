@@ -62,6 +62,11 @@ def raw_fingerprint(conn: psycopg.Connection) -> dict[str, str]:
     return {group: conn.execute(query).fetchone()[0] for group, (_, query) in SOURCE_GROUPS.items()}
 
 
+def group_tables(groups: list[str]) -> set[str]:
+    """The raw tables of the source groups `groups` (SOURCE_GROUPS)."""
+    return {table for group in groups for table in SOURCE_GROUPS[group][0]}
+
+
 def changed_groups(now: dict[str, str], built: dict[str, str] | None) -> list[str]:
     """The source groups whose state differs from the one the last successful rebuild saw."""
     return [group for group in now if built is None or built.get(group) != now[group]]

@@ -11,6 +11,7 @@ from sinkload.build_state import (
     StoredState,
     build_vars,
     changed_tables,
+    covers,
     decide,
     files_digest,
     fingerprint,
@@ -107,3 +108,16 @@ def test_changed_tables_are_those_whose_counter_moved():
     assert changed_tables(now, built) == ["flux_tile", "load_batch", "region"]
     assert changed_tables(built, built) == []
     assert changed_tables({"changes": {}}, {"changes": {"grid": "1:5"}}) == ["grid"]  # the log was emptied
+
+
+def test_a_partial_build_covers_only_raw_changes_inside_what_it_rebuilt():
+    stored = StoredState(7, "then", _parts())
+    flux_changed = _parts(raw={"changes": {"grid": "3:741", "load_batch": "1:800"}, "untracked": []},
+                          dbt_state={"last_build": 8, "relations": "s"})
+    assert covers(flux_changed, stored, {"load_batch", "flux_tile"})
+    assert not covers(flux_changed, stored, {"region"})
+    assert not covers(_parts(raw={"changes": {"budget_value": "1:9"}, "untracked": []}), stored, {"load_batch"})
+    assert not covers(_parts(project="q" * 64), stored, {"grid"})
+    assert not covers(_parts(dbt_vars={"analyst_role": "b"}), stored, {"grid"})
+    assert not covers(_parts(raw={"changes": {"grid": "3:741"}, "untracked": ["new_table"]}), stored, {"grid"})
+    assert not covers(flux_changed, None, {"load_batch"})
