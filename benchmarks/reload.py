@@ -91,13 +91,14 @@ def step(settings: Settings, label: str, *args: object) -> dict:
                               text=True, check=False)
     if done.returncode != 0:
         sys.exit(f"{label} failed:\n{done.stdout[-3000:]}\n{done.stderr[-3000:]}")
-    harmonised = None
+    nodes: dict[str, float] = {}
     if results.exists() and results.stat().st_mtime > before:
-        harmonised = next((round(r["execution_time"], 2) for r in json.loads(results.read_text())["results"]
-                           if r["unique_id"] == HARMONISED), None)
+        nodes = {r["unique_id"]: round(r["execution_time"], 2) for r in json.loads(results.read_text())["results"]}
     return {"label": label, "command": "sinkload " + " ".join(map(str, args[:1])) + (
         " --full-refresh" if "--full-refresh" in args else ""), "seconds": round(timer.seconds, 2),
-        "harmonisation_seconds": harmonised, "loadavg_before": load}
+        "harmonisation_seconds": nodes.get(HARMONISED), "loadavg_before": load,
+        "dbt_seconds": round(sum(nodes.values()), 2),
+        "dbt_nodes": dict(sorted(nodes.items(), key=lambda item: -item[1]))}
 
 
 def run(settings: Settings, directory: Path) -> list[dict]:

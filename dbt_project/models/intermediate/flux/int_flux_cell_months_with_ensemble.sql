@@ -1,51 +1,86 @@
+{#- Incremental by (product, member, month) (macros/incremental.sql): a member's month is redone when its
+    raw batch changed, the ensemble_mean of a product's month when the batch of any of its members that
+    month changed; everything when the harmonised model's fingerprint or this SQL changed. -#}
 {{ config(
-    post_hook=["create index on {{ this }} (product, member, cell_id)", "analyze {{ this }}"]
+    materialized='incremental',
+    incremental_strategy='delete+insert',
+    unique_key=['product', 'member', 'month'],
+    on_schema_change='append_new_columns',
+    pre_hook=["{{ incremental_forget_stale(flux_month_versions(), ['product', 'member', 'month'],
+                                           with_ensemble_fingerprint()) }}"],
+    post_hook=["{{ incremental_index(['product', 'member', 'month']) }}", "analyze {{ this }}"]
 ) }}
 
 {#- The harmonised members by name, plus the computed member `ensemble_mean` of each ensemble product:
     per 1° cell and month, the mean over the members that have a value there. -#}
 
-with harmonised as (
-    select * from {{ ref('int_flux_cell_months_harmonised') }}
+with keys_to_build as (
+    {{ incremental_keys_to_build(flux_month_versions(), ['product', 'member', 'month']) }}
 ),
 
-products as (
-    select product_id, product, is_ensemble from {{ ref('stg_raw__products') }}
+member_months as (
+    {{ flux_member_months() }}
 ),
 
-members as (
-    select member_id, member from {{ ref('stg_raw__members') }}
+{#- the member months to write, and those an ensemble mean to write reads -#}
+months_read as (
+    select member_months.product_id, member_months.member_id, member_months.month, member_months.product,
+        member_months.member, member_months.is_ensemble, keys_to_build.source_version,
+        keys_to_build.source_version is not null as is_written
+    from member_months
+    left join keys_to_build
+        on member_months.product = keys_to_build.product
+        and member_months.member = keys_to_build.member
+        and member_months.month = keys_to_build.month
+    where keys_to_build.member is not null
+        or exists (
+            select 1 from keys_to_build as ensemble_keys
+            where ensemble_keys.member = 'ensemble_mean'
+                and member_months.is_ensemble
+                and ensemble_keys.product = member_months.product
+                and ensemble_keys.month = member_months.month
+        )
 ),
 
 named as (
     select
-        products.product,
-        members.member,
+        months_read.product,
+        months_read.member,
         harmonised.month,
         harmonised.cell_id,
         harmonised.sink_gc_m2,
-        products.is_ensemble
-    from harmonised
-    inner join products on harmonised.product_id = products.product_id
-    inner join members on harmonised.member_id = members.member_id
+        months_read.is_ensemble,
+        months_read.is_written,
+        months_read.source_version
+    from {{ ref('int_flux_cell_months_harmonised') }} as harmonised
+    inner join months_read
+        on harmonised.product_id = months_read.product_id
+        and harmonised.member_id = months_read.member_id
+        and harmonised.month = months_read.month
 ),
 
 ensemble_mean as (
     select
-        product,
+        named.product,
         'ensemble_mean' as member,
-        month,
-        cell_id,
-        avg(sink_gc_m2) as sink_gc_m2
+        named.month,
+        named.cell_id,
+        avg(named.sink_gc_m2) as sink_gc_m2,
+        keys_to_build.source_version
     from named
-    where is_ensemble
-    group by product, month, cell_id
+    inner join keys_to_build
+        on keys_to_build.member = 'ensemble_mean'
+        and named.product = keys_to_build.product
+        and named.month = keys_to_build.month
+    where named.is_ensemble
+    group by named.product, named.month, named.cell_id, keys_to_build.source_version
 ),
 
 final as (
-    select product, member, month, cell_id, sink_gc_m2 from named
+    select product, member, month, cell_id, sink_gc_m2, source_version from named where is_written
     union all
-    select product, member, month, cell_id, sink_gc_m2 from ensemble_mean
+    select product, member, month, cell_id, sink_gc_m2, source_version from ensemble_mean
 )
 
-select * from final
+select final.*, {{ with_ensemble_fingerprint() }} as inputs_fingerprint
+from final
