@@ -173,5 +173,5 @@ harmonised as (
     group by product_id, member_id, month, batch_id, cell_id
 )
 
-select harmonised.*, {{ harmonisation_fingerprint() }} as inputs_fingerprint
+select harmonised.*, {{ harmonisation_fingerprint() }} as inputs_fingerprint, {{ current_build_id() }} as written_by_build
 from harmonised

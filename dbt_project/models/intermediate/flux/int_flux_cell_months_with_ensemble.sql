@@ -22,24 +22,29 @@ member_months as (
     {{ flux_member_months() }}
 ),
 
-{#- the member months to write, and those an ensemble mean to write reads -#}
-months_read as (
-    select member_months.product_id, member_months.member_id, member_months.month, member_months.product,
-        member_months.member, member_months.is_ensemble, keys_to_build.source_version,
-        keys_to_build.source_version is not null as is_written
+{#- the member months to write, and those an ensemble mean to write reads (a few hundred rows: materialized,
+    so that the harmonised rows are joined to a small set rather than filtered row by row) -#}
+months_read as materialized (
+    select
+        member_months.product_id,
+        member_months.member_id,
+        member_months.month,
+        member_months.product,
+        member_months.member,
+        member_months.is_ensemble,
+        written.source_version,
+        written.member is not null as is_written
     from member_months
-    left join keys_to_build
-        on member_months.product = keys_to_build.product
-        and member_months.member = keys_to_build.member
-        and member_months.month = keys_to_build.month
-    where keys_to_build.member is not null
-        or exists (
-            select 1 from keys_to_build as ensemble_keys
-            where ensemble_keys.member = 'ensemble_mean'
-                and member_months.is_ensemble
-                and ensemble_keys.product = member_months.product
-                and ensemble_keys.month = member_months.month
-        )
+    left join keys_to_build as written
+        on member_months.product = written.product
+        and member_months.member = written.member
+        and member_months.month = written.month
+    left join keys_to_build as ensemble
+        on ensemble.member = 'ensemble_mean'
+        and member_months.is_ensemble
+        and member_months.product = ensemble.product
+        and member_months.month = ensemble.month
+    where written.member is not null or ensemble.member is not null
 ),
 
 named as (
@@ -82,5 +87,5 @@ final as (
     select product, member, month, cell_id, sink_gc_m2, source_version from ensemble_mean
 )
 
-select final.*, {{ with_ensemble_fingerprint() }} as inputs_fingerprint
+select final.*, {{ with_ensemble_fingerprint() }} as inputs_fingerprint, {{ current_build_id() }} as written_by_build
 from final
