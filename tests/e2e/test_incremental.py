@@ -189,3 +189,23 @@ def test_a_member_removed(world):
     incremental = marts_rows(settings)
     assert not any("OU" in row for view in incremental.values() for row in view)
     assert_marts_equal(incremental, equals_full_refresh(settings))
+
+
+def test_scoped_data_tests_still_fail(world):
+    """The cell-months' dbt tests check the rows written since the last publication: a bad row among them
+    fails the build and nothing is published; once it is gone the next build publishes."""
+    settings, _directory, _inbox, _member_file, _field = world
+    before = marts_rows(settings)
+    columns = "product_id, member_id, month, cell_id, sink_gc_m2, n_native_cells, batch_id, inputs_fingerprint"
+    bad_row = (f"insert into {HARMONISED} ({columns}, written_by_build) select {columns.replace('sink_gc_m2', 'null')}, "
+               f"(select max(build_id) + 1 from intermediate.build_run) from {HARMONISED} limit 1")
+    with psycopg.connect(settings.database_url) as conn:
+        conn.execute(bad_row)
+    result = run_cli(settings, "build")
+    assert result.returncode != 0
+    assert "not_null_int_flux_cell_months_harmonised_sink_gc_m2" in result.stdout + result.stderr
+    assert marts_rows(settings) == before
+    with psycopg.connect(settings.database_url) as conn:
+        conn.execute(f"delete from {HARMONISED} where sink_gc_m2 is null")
+    cli(settings, "build")
+    assert_marts_equal(marts_rows(settings), before)
