@@ -22,67 +22,71 @@ member_months as (
     {{ flux_member_months() }}
 ),
 
-{#- the member months to write, and those an ensemble mean to write reads (a few hundred rows: materialized,
-    so that the harmonised rows are joined to a small set rather than filtered row by row) -#}
-months_read as materialized (
-    select
-        member_months.product_id,
-        member_months.member_id,
-        member_months.month,
-        member_months.product,
-        member_months.member,
-        member_months.is_ensemble,
-        written.source_version,
-        written.member is not null as is_written
+{#- the member months to write -#}
+written_months as materialized (
+    select member_months.product_id, member_months.member_id, member_months.month, member_months.product,
+        member_months.member, keys_to_build.source_version
     from member_months
-    left join keys_to_build as written
-        on member_months.product = written.product
-        and member_months.member = written.member
-        and member_months.month = written.month
-    left join keys_to_build as ensemble
-        on ensemble.member = 'ensemble_mean'
-        and member_months.is_ensemble
-        and member_months.product = ensemble.product
-        and member_months.month = ensemble.month
-    where written.member is not null or ensemble.member is not null
+    inner join keys_to_build
+        on member_months.product = keys_to_build.product
+        and member_months.member = keys_to_build.member
+        and member_months.month = keys_to_build.month
 ),
 
-named as (
+{#- the ensemble means to write: (product, month) by id -#}
+ensemble_months as materialized (
+    select distinct member_months.product_id, member_months.month, keys_to_build.product, keys_to_build.source_version
+    from member_months
+    inner join keys_to_build
+        on keys_to_build.member = 'ensemble_mean'
+        and member_months.product = keys_to_build.product
+        and member_months.month = keys_to_build.month
+    where member_months.is_ensemble
+),
+
+members as (
     select
-        months_read.product,
-        months_read.member,
+        written_months.product,
+        written_months.member,
         harmonised.month,
         harmonised.cell_id,
         harmonised.sink_gc_m2,
-        months_read.is_ensemble,
-        months_read.is_written,
-        months_read.source_version
+        written_months.source_version
     from {{ ref('int_flux_cell_months_harmonised') }} as harmonised
-    inner join months_read
-        on harmonised.product_id = months_read.product_id
-        and harmonised.member_id = months_read.member_id
-        and harmonised.month = months_read.month
+    inner join written_months
+        on harmonised.product_id = written_months.product_id
+        and harmonised.member_id = written_months.member_id
+        and harmonised.month = written_months.month
+),
+
+{#- per cell of those months, the mean over the members with a value (grouped by ids: the rows of every
+    member of the product are read) -#}
+ensemble_cells as (
+    select harmonised.product_id, harmonised.month, harmonised.cell_id, avg(harmonised.sink_gc_m2) as sink_gc_m2
+    from {{ ref('int_flux_cell_months_harmonised') }} as harmonised
+    where exists (
+        select 1 from ensemble_months
+        where ensemble_months.product_id = harmonised.product_id and ensemble_months.month = harmonised.month
+    )
+    group by harmonised.product_id, harmonised.month, harmonised.cell_id
 ),
 
 ensemble_mean as (
     select
-        named.product,
+        ensemble_months.product,
         'ensemble_mean' as member,
-        named.month,
-        named.cell_id,
-        avg(named.sink_gc_m2) as sink_gc_m2,
-        keys_to_build.source_version
-    from named
-    inner join keys_to_build
-        on keys_to_build.member = 'ensemble_mean'
-        and named.product = keys_to_build.product
-        and named.month = keys_to_build.month
-    where named.is_ensemble
-    group by named.product, named.month, named.cell_id, keys_to_build.source_version
+        ensemble_cells.month,
+        ensemble_cells.cell_id,
+        ensemble_cells.sink_gc_m2,
+        ensemble_months.source_version
+    from ensemble_cells
+    inner join ensemble_months
+        on ensemble_cells.product_id = ensemble_months.product_id
+        and ensemble_cells.month = ensemble_months.month
 ),
 
 final as (
-    select product, member, month, cell_id, sink_gc_m2, source_version from named where is_written
+    select product, member, month, cell_id, sink_gc_m2, source_version from members
     union all
     select product, member, month, cell_id, sink_gc_m2, source_version from ensemble_mean
 )
