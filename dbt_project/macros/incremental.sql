@@ -168,3 +168,17 @@
     {{ inputs_fingerprint([upstream_fingerprint(ref('int_flux_cell_months_with_ensemble')),
                            content_md5(ref('int_analysis_cells'), ['cell_id', 'lon', 'lat'])]) }}
 {%- endmacro %}
+
+{#- The config of a model keyed like int_flux_cell_months_with_ensemble whose fingerprint is the macro named
+    `fingerprint`: `{{ config(**incremental_by_month(...)) }}`. -#}
+{% macro incremental_by_month(fingerprint) -%}
+    {{ return({
+        'materialized': 'incremental',
+        'incremental_strategy': 'delete+insert',
+        'unique_key': ['product', 'member', 'month'],
+        'on_schema_change': 'append_new_columns',
+        'pre_hook': ["{{ incremental_forget_stale(flux_month_versions(), ['product', 'member', 'month'], "
+                     ~ fingerprint ~ "()) }}"],
+        'post_hook': ["{{ incremental_index(['product', 'member', 'month']) }}", "analyze {{ this }}"],
+    }) }}
+{%- endmacro %}

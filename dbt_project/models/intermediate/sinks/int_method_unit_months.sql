@@ -1,11 +1,4 @@
-{{ config(
-    materialized='incremental',
-    incremental_strategy='delete+insert',
-    unique_key=['product', 'member', 'month'],
-    on_schema_change='append_new_columns',
-    pre_hook=["{{ incremental_forget_stale(flux_month_versions(), ['product', 'member', 'month'], method_weights_fingerprint()) }}"],
-    post_hook=["{{ incremental_index(['product', 'member', 'month']) }}", "analyze {{ this }}"]
-) }}
+{{ config(**incremental_by_month('method_weights_fingerprint')) }}
 
 {#- Pg C per unit and month under each weighting method of int_unit_cell_weights_by_method (the sum over
     the unit's valid cells of value x weight), for int_method_comparison. Incremental by (product, member,

@@ -1,11 +1,4 @@
-{{ config(
-    materialized='incremental',
-    incremental_strategy='delete+insert',
-    unique_key=['product', 'member', 'month'],
-    on_schema_change='append_new_columns',
-    pre_hook=["{{ incremental_forget_stale(flux_month_versions(), ['product', 'member', 'month'], unit_weights_fingerprint()) }}"],
-    post_hook=["{{ incremental_index(['product', 'member', 'month']) }}", "analyze {{ this }}"]
-) }}
+{{ config(**incremental_by_month('unit_weights_fingerprint')) }}
 
 {#- Mass exchanged per unit and month (Tg C), from the valid 1° cells; NULL (never 0) when no cell of the
     unit has a value. n_valid_cells / n_cells, valid_area_m2 and coverage_pct make partial coverage

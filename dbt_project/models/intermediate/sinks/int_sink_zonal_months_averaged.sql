@@ -1,11 +1,4 @@
-{{ config(
-    materialized='incremental',
-    incremental_strategy='delete+insert',
-    unique_key=['product', 'member', 'month'],
-    on_schema_change='append_new_columns',
-    pre_hook=["{{ incremental_forget_stale(flux_month_versions(), ['product', 'member', 'month'], zonal_weights_fingerprint()) }}"],
-    post_hook=["{{ incremental_index(['product', 'member', 'month']) }}", "analyze {{ this }}"]
-) }}
+{{ config(**incremental_by_month('zonal_weights_fingerprint')) }}
 
 {#- Per 1° latitude band and month: the area-weighted mean sink over China's land in the band (weights:
     each cell's area inside the national boundary), per day of that month (standard calendar).
