@@ -8,6 +8,7 @@ reload log, which other tests' loads in the session database would disturb.
 
 from __future__ import annotations
 
+import math
 import os
 import subprocess
 import sys
@@ -276,3 +277,39 @@ def marts_fingerprint(conn: psycopg.Connection) -> dict[str, tuple[int, str]]:
 def database_fingerprint(conn: psycopg.Connection) -> dict[str, dict[str, tuple[int, str]]]:
     """Schema raw and every mart view: equal before and after a refused input proves nothing changed."""
     return {"raw": raw_fingerprint(conn), "marts": marts_fingerprint(conn)}
+
+
+# -- marts equal between builds --------------------------------------------------------------------------
+
+# Columns that name the build rather than the data.
+BUILD_COLUMNS = {"build_id", "started_at", "finished_at", "published_at"}
+
+
+def marts_rows(settings) -> dict[str, list[tuple]]:
+    """Every mart view's rows without the build's own ids and times (geometries as WKT), sorted."""
+    with psycopg.connect(settings.database_url) as conn:
+        views = [name for (name,) in conn.execute(
+            "select table_name from information_schema.views where table_schema = 'marts' order by 1")]
+        snapshot = {}
+        for view in views:
+            cur = conn.execute(f'select * from marts."{view}"')
+            keep = [k for k, column in enumerate(cur.description)
+                    if column.name not in BUILD_COLUMNS and column.name != "geom"]
+            rows = [tuple(row[k] for k in keep) for row in cur.fetchall()]
+            snapshot[view] = sorted(rows, key=lambda row: repr(tuple(
+                f"{v:.6g}" if isinstance(v, float) else v for v in row)))
+        return snapshot
+
+
+def same_values(a, b) -> bool:
+    if isinstance(a, float) and isinstance(b, float):
+        return math.isclose(a, b, rel_tol=1e-12, abs_tol=1e-12) or (math.isnan(a) and math.isnan(b))
+    return a == b
+
+
+def assert_marts_equal(incremental: dict, full: dict) -> None:
+    assert incremental.keys() == full.keys()
+    for view in full:
+        assert len(incremental[view]) == len(full[view]), view
+        for got, wanted in zip(incremental[view], full[view], strict=True):
+            assert len(got) == len(wanted) and all(map(same_values, got, wanted)), (view, got, wanted)

@@ -73,9 +73,19 @@
     (select build_id from intermediate.build_run where invocation_id = '{{ invocation_id }}')
 {%- endmacro %}
 
-{#- Body of a published model: the current build's copy of a tested intermediate model. -#}
+{#- Body of a published model: the current build's copy of a tested intermediate model, without the
+    bookkeeping columns of incremental models (macros/incremental.sql). -#}
 {% macro publish(relation) -%}
-    select {{ current_build_id() }} as build_id, source_rows.*
+    {%- set columns = ['source_rows.*'] -%}
+    {%- if execute -%}
+        {%- set columns = [] -%}
+        {%- for column in adapter.get_columns_in_relation(relation) -%}
+            {%- if column.name not in ['source_version', 'inputs_fingerprint'] -%}
+                {%- do columns.append('source_rows.' ~ adapter.quote(column.name)) -%}
+            {%- endif -%}
+        {%- endfor -%}
+    {%- endif %}
+    select {{ current_build_id() }} as build_id, {{ columns | join(', ') }}
     from {{ relation }} as source_rows
 {%- endmacro %}
 

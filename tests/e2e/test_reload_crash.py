@@ -15,8 +15,10 @@ from tests.support import (
     WORLD_PRODUCT,
     YEARS_DEFAULT,
     add_fake_batch,
+    assert_marts_equal,
     build_world,
     fresh_database,
+    marts_rows,
     matches,
     national_monthly_tgc,
     reload_runs,
@@ -160,6 +162,9 @@ def assert_series(settings: Settings, field) -> None:
 @pytest.mark.parametrize(("point", "activity"), [
     ("mid-COPY", "state = 'active' and query ilike '%copy%'"),
     ("mid-dbt", "application_name = 'dbt'"),
+    # the reload is incremental (the world was built before): killed once the incremental cell-months of the
+    # new file were committed and an incremental model downstream is at work
+    ("mid-incremental", "application_name = 'dbt' and query ilike '%int_sink_unit_months_aggregated%'"),
 ])
 def test_kill_during_a_replacement_then_complete(world, point, activity):
     settings, inbox, member_file = world["settings"], world["inbox"], world["member_file"]
@@ -184,3 +189,7 @@ def test_kill_during_a_replacement_then_complete(world, point, activity):
     assert_series(settings, new_field)
     assert "nothing to do" in run_cli(settings, "reload", inbox).stdout
     world["field"] = new_field
+    if point == "mid-incremental":  # what the killed build left half-done was completed, nothing lingers
+        completed = marts_rows(settings)
+        assert run_cli(settings, "build", "--full-refresh").returncode == 0
+        assert_marts_equal(completed, marts_rows(settings))

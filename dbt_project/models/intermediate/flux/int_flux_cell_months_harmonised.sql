@@ -2,7 +2,7 @@
     thousands), so left alone it probes the overlap index once per pixel and sorts on disk. One hash join
     and one hash aggregate are several times faster (benchmarks/results/build.md); these settings last for
     this model's transaction only.
-    Incremental (docs/architecture.md): the pre-hook deletes the rows of (product, member, month) whose
+    Incremental (macros/incremental.sql, docs/architecture.md): the pre-hook deletes the rows of (product, member, month) whose
     batch changed or left raw (and every row when the geography or this SQL changed); the model then
     harmonises the (product, member, month) of the period that have no rows. -#}
 {{ config(
@@ -11,8 +11,10 @@
     unique_key=['product_id', 'member_id', 'month'],
     on_schema_change='append_new_columns',
     pre_hook=["set local work_mem = '512MB'", "set local enable_nestloop = off", "set local enable_sort = off",
-              "{{ harmonisation_overlaps_function() }}", "{{ harmonisation_forget_stale() }}"],
-    post_hook=["{{ harmonisation_index() }}", "analyze {{ this }}"]
+              "{{ harmonisation_overlaps_function() }}",
+              "{{ incremental_forget_stale(harmonisation_raw_keys(), ['product_id', 'member_id', 'month'],
+                                           harmonisation_fingerprint(), version_column='batch_id') }}"],
+    post_hook=["{{ incremental_index(['product_id', 'member_id', 'month', 'batch_id']) }}", "analyze {{ this }}"]
 ) }}
 
 {#- Every product on the 1° analysis grid: a 1° cell's monthly value is the overlap-area-weighted mean of
@@ -50,21 +52,8 @@ grids as (
     from {{ ref('stg_raw__grids') }}
 ),
 
-raw_keys as (
-    {{ harmonisation_raw_keys() }}
-),
-
 keys_to_build as (
-    select raw_keys.product_id, raw_keys.member_id, raw_keys.month
-    from raw_keys
-    {% if is_incremental() %}
-    where not exists (
-        select 1 from {{ this }} as stored
-        where stored.product_id = raw_keys.product_id
-            and stored.member_id = raw_keys.member_id
-            and stored.month = raw_keys.month
-    )
-    {% endif %}
+    {{ incremental_keys_to_build(harmonisation_raw_keys(), ['product_id', 'member_id', 'month']) }}
 ),
 
 {#- The window of each tile over the analysis extent (1-based array subscripts, clamped to the tile): only
@@ -184,5 +173,5 @@ harmonised as (
     group by product_id, member_id, month, batch_id, cell_id
 )
 
-select harmonised.*, {{ harmonisation_fingerprint() }} as inputs_fingerprint
+select harmonised.*, {{ harmonisation_fingerprint() }} as inputs_fingerprint, {{ current_build_id() }} as written_by_build
 from harmonised

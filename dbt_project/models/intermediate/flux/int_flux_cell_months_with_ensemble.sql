@@ -1,51 +1,95 @@
+{#- Incremental by (product, member, month) (macros/incremental.sql): a member's month is redone when its
+    raw batch changed, the ensemble_mean of a product's month when the batch of any of its members that
+    month changed; everything when the harmonised model's fingerprint or this SQL changed. -#}
 {{ config(
-    post_hook=["create index on {{ this }} (product, member, cell_id)", "analyze {{ this }}"]
+    materialized='incremental',
+    incremental_strategy='delete+insert',
+    unique_key=['product', 'member', 'month'],
+    on_schema_change='append_new_columns',
+    pre_hook=["{{ incremental_forget_stale(flux_month_versions(), ['product', 'member', 'month'],
+                                           with_ensemble_fingerprint()) }}"],
+    post_hook=["{{ incremental_index(['product', 'member', 'month']) }}", "analyze {{ this }}"]
 ) }}
 
 {#- The harmonised members by name, plus the computed member `ensemble_mean` of each ensemble product:
     per 1° cell and month, the mean over the members that have a value there. -#}
 
-with harmonised as (
-    select * from {{ ref('int_flux_cell_months_harmonised') }}
+with keys_to_build as (
+    {{ incremental_keys_to_build(flux_month_versions(), ['product', 'member', 'month']) }}
 ),
 
-products as (
-    select product_id, product, is_ensemble from {{ ref('stg_raw__products') }}
+member_months as (
+    {{ flux_member_months() }}
+),
+
+{#- the member months to write -#}
+written_months as materialized (
+    select member_months.product_id, member_months.member_id, member_months.month, member_months.product,
+        member_months.member, keys_to_build.source_version
+    from member_months
+    inner join keys_to_build
+        on member_months.product = keys_to_build.product
+        and member_months.member = keys_to_build.member
+        and member_months.month = keys_to_build.month
+),
+
+{#- the ensemble means to write: (product, month) by id -#}
+ensemble_months as materialized (
+    select distinct member_months.product_id, member_months.month, keys_to_build.product, keys_to_build.source_version
+    from member_months
+    inner join keys_to_build
+        on keys_to_build.member = 'ensemble_mean'
+        and member_months.product = keys_to_build.product
+        and member_months.month = keys_to_build.month
+    where member_months.is_ensemble
 ),
 
 members as (
-    select member_id, member from {{ ref('stg_raw__members') }}
-),
-
-named as (
     select
-        products.product,
-        members.member,
+        written_months.product,
+        written_months.member,
         harmonised.month,
         harmonised.cell_id,
         harmonised.sink_gc_m2,
-        products.is_ensemble
-    from harmonised
-    inner join products on harmonised.product_id = products.product_id
-    inner join members on harmonised.member_id = members.member_id
+        written_months.source_version
+    from {{ ref('int_flux_cell_months_harmonised') }} as harmonised
+    inner join written_months
+        on harmonised.product_id = written_months.product_id
+        and harmonised.member_id = written_months.member_id
+        and harmonised.month = written_months.month
+),
+
+{#- per cell of those months, the mean over the members with a value (grouped by ids: the rows of every
+    member of the product are read) -#}
+ensemble_cells as (
+    select harmonised.product_id, harmonised.month, harmonised.cell_id, avg(harmonised.sink_gc_m2) as sink_gc_m2
+    from {{ ref('int_flux_cell_months_harmonised') }} as harmonised
+    where exists (
+        select 1 from ensemble_months
+        where ensemble_months.product_id = harmonised.product_id and ensemble_months.month = harmonised.month
+    )
+    group by harmonised.product_id, harmonised.month, harmonised.cell_id
 ),
 
 ensemble_mean as (
     select
-        product,
+        ensemble_months.product,
         'ensemble_mean' as member,
-        month,
-        cell_id,
-        avg(sink_gc_m2) as sink_gc_m2
-    from named
-    where is_ensemble
-    group by product, month, cell_id
+        ensemble_cells.month,
+        ensemble_cells.cell_id,
+        ensemble_cells.sink_gc_m2,
+        ensemble_months.source_version
+    from ensemble_cells
+    inner join ensemble_months
+        on ensemble_cells.product_id = ensemble_months.product_id
+        and ensemble_cells.month = ensemble_months.month
 ),
 
 final as (
-    select product, member, month, cell_id, sink_gc_m2 from named
+    select product, member, month, cell_id, sink_gc_m2, source_version from members
     union all
-    select product, member, month, cell_id, sink_gc_m2 from ensemble_mean
+    select product, member, month, cell_id, sink_gc_m2, source_version from ensemble_mean
 )
 
-select * from final
+select final.*, {{ with_ensemble_fingerprint() }} as inputs_fingerprint, {{ current_build_id() }} as written_by_build
+from final

@@ -1,29 +1,10 @@
 {#- Mean annual sink per product, member, scope and unit under each weighting method of
     int_unit_cell_weights_by_method, over the complete years of the period (all 12 months with a value, as
-    in int_sink_unit_years_summed), and its difference from the reference method exact_overlap in per cent
-    of the reference's magnitude. The exact_overlap rows equal int_sink_unit_summary (a test checks it). -#}
+    in int_sink_unit_years_summed; the monthly sums are int_method_unit_months), and its difference from the
+    reference method exact_overlap in per cent of the reference's magnitude. The exact_overlap rows equal int_sink_unit_summary (a test checks it). -#}
 
-with cell_months as (
-    select product, member, month, cell_id, sink_gc_m2
-    from {{ ref('int_flux_cell_months_with_ensemble') }}
-),
-
-weights as (
-    select method, scope, unit, cell_id, weight_m2 from {{ ref('int_unit_cell_weights_by_method') }}
-),
-
-unit_months as (
-    select
-        weights.method,
-        cell_months.product,
-        cell_months.member,
-        weights.scope,
-        weights.unit,
-        cell_months.month,
-        sum(cell_months.sink_gc_m2 * weights.weight_m2) / 1e15 as sink_pgc
-    from cell_months
-    inner join weights on cell_months.cell_id = weights.cell_id
-    group by 1, 2, 3, 4, 5, 6
+with unit_months as (
+    select method, product, member, scope, unit, month, sink_pgc from {{ ref('int_method_unit_months') }}
 ),
 
 unit_years as (

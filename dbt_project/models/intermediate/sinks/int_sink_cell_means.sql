@@ -1,10 +1,27 @@
+{{ config(
+    materialized='incremental',
+    incremental_strategy='delete+insert',
+    unique_key=['product', 'member'],
+    on_schema_change='append_new_columns',
+    pre_hook=["{{ incremental_forget_stale(flux_member_versions(), ['product', 'member'], cell_means_fingerprint()) }}"],
+    post_hook=["{{ incremental_index(['product', 'member']) }}", "analyze {{ this }}"]
+) }}
+
 {#- Mean annual sink per 1° cell over the period: the mean, over the years in which the cell has all 12
     months, of the sum of its monthly values; NULL when it has no such year. One row per product, member
-    and 1° cell that overlaps the national layer. -#}
+    and 1° cell that overlaps the national layer. Incremental by (product, member) (macros/incremental.sql):
+    a member whose batch of any month changed is redone whole. -#}
 
-with cell_months as (
-    select product, member, month, cell_id, sink_gc_m2
-    from {{ ref('int_flux_cell_months_with_ensemble') }}
+with keys_to_build as (
+    {{ incremental_keys_to_build(flux_member_versions(), ['product', 'member']) }}
+),
+
+cell_months as (
+    select cell_months.product, cell_months.member, cell_months.month, cell_months.cell_id, cell_months.sink_gc_m2
+    from {{ ref('int_flux_cell_months_with_ensemble') }} as cell_months
+    inner join keys_to_build
+        on cell_months.product = keys_to_build.product
+        and cell_months.member = keys_to_build.member
 ),
 
 cells as (
@@ -12,7 +29,12 @@ cells as (
 ),
 
 product_members as (
-    select distinct product, member from cell_months
+    select keys_to_build.product, keys_to_build.member, keys_to_build.source_version
+    from keys_to_build
+    where exists (
+        select 1 from cell_months
+        where cell_months.product = keys_to_build.product and cell_months.member = keys_to_build.member
+    )
 ),
 
 cell_years as (
@@ -41,7 +63,9 @@ final as (
         cells.lon,
         cells.lat,
         cell_means.sink_gc_m2_yr,
-        cells.geom
+        cells.geom,
+        product_members.source_version,
+        {{ cell_means_fingerprint() }} as inputs_fingerprint
     from product_members
     cross join cells
     left join cell_means

@@ -1,10 +1,16 @@
+{{ config(**incremental_by_month('unit_weights_fingerprint')) }}
+
 {#- Mass exchanged per unit and month (Tg C), from the valid 1° cells; NULL (never 0) when no cell of the
     unit has a value. n_valid_cells / n_cells, valid_area_m2 and coverage_pct make partial coverage
-    visible. -#}
+    visible. Incremental by (product, member, month) like int_flux_cell_months_with_ensemble (macros/incremental.sql);
+    a change of the unit weights (regions, land cover) rebuilds every row. -#}
 
-with cell_months as (
-    select product, member, month, cell_id, sink_gc_m2
-    from {{ ref('int_flux_cell_months_with_ensemble') }}
+with keys_to_build as (
+    {{ incremental_keys_to_build(flux_month_versions(), ['product', 'member', 'month']) }}
+),
+
+cell_months as (
+    {{ cell_months_to_build() }}
 ),
 
 weights as (
@@ -12,7 +18,7 @@ weights as (
 ),
 
 product_months as (
-    select distinct product, member, month from cell_months
+    select distinct product, member, month, source_version from cell_months
 ),
 
 unit_sizes as (
@@ -47,7 +53,9 @@ final as (
         coalesce(sums.n_valid_cells, 0) as n_valid_cells,
         unit_sizes.n_cells,
         coalesce(sums.valid_area_m2, 0) / 1e6 as valid_area_km2,
-        100 * coalesce(sums.valid_area_m2, 0) / unit_sizes.weight_m2 as coverage_pct
+        100 * coalesce(sums.valid_area_m2, 0) / unit_sizes.weight_m2 as coverage_pct,
+        product_months.source_version,
+        {{ unit_weights_fingerprint() }} as inputs_fingerprint
     from product_months
     cross join unit_sizes
     left join sums

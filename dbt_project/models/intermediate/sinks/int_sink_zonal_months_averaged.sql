@@ -1,9 +1,16 @@
-{#- Per 1° latitude band and month: the area-weighted mean sink over China's land in the band (weights:
-    each cell's area inside the national boundary), per day of that month (standard calendar). -#}
+{{ config(**incremental_by_month('zonal_weights_fingerprint')) }}
 
-with cell_months as (
-    select product, member, month, cell_id, sink_gc_m2
-    from {{ ref('int_flux_cell_months_with_ensemble') }}
+{#- Per 1° latitude band and month: the area-weighted mean sink over China's land in the band (weights:
+    each cell's area inside the national boundary), per day of that month (standard calendar).
+    Incremental by (product, member, month) like int_flux_cell_months_with_ensemble (macros/incremental.sql);
+    a change of the national weights rebuilds every row. -#}
+
+with keys_to_build as (
+    {{ incremental_keys_to_build(flux_month_versions(), ['product', 'member', 'month']) }}
+),
+
+cell_months as (
+    {{ cell_months_to_build() }}
 ),
 
 national_weights as (
@@ -20,12 +27,13 @@ bands as (
         cell_months.member,
         cells.lat,
         cell_months.month,
+        cell_months.source_version,
         sum(cell_months.sink_gc_m2 * national_weights.weight_m2) / sum(national_weights.weight_m2)
             as sink_gc_m2_month
     from cell_months
     inner join national_weights on cell_months.cell_id = national_weights.cell_id
     inner join cells on cell_months.cell_id = cells.cell_id
-    group by 1, 2, 3, 4
+    group by 1, 2, 3, 4, 5
 ),
 
 final as (
@@ -34,7 +42,9 @@ final as (
         member,
         lat,
         month,
-        sink_gc_m2_month / {{ days_in_month('month') }} as sink_gc_m2_day
+        sink_gc_m2_month / {{ days_in_month('month') }} as sink_gc_m2_day,
+        source_version,
+        {{ zonal_weights_fingerprint() }} as inputs_fingerprint
     from bands
 )
 

@@ -1,0 +1,184 @@
+{#- Incremental models keyed by what changed (docs/architecture.md "Incremental models"). Every such model
+    stores, per row, the version of its key's inputs (`source_version`: the raw batch, or an md5 of the
+    batches a key depends on) and a fingerprint of everything else its values depend on
+    (`inputs_fingerprint`). Before an incremental run the rows whose key no longer has that version, or whose
+    fingerprint differs, are deleted (`incremental_forget_stale`, a pre-hook); the model then computes only
+    the keys left without rows (`incremental_keys_to_build`). So a build does the work of what changed since
+    the last build that completed the model, whatever happened in between (failed or killed builds
+    included), and a key whose raw data left (a batch deleted, a month out of the period) leaves the model. -#}
+
+{#- dbt's checksums of this model's SQL and of the models and sources it reads, as one sorted string. -#}
+{% macro model_checksums() -%}
+    {%- set checksums = [] -%}
+    {%- if execute -%}
+        {%- for node_id in [model.unique_id] + model.depends_on.nodes -%}
+            {%- set node = graph.nodes.get(node_id) -%}
+            {%- if node is not none -%}{%- do checksums.append(node_id ~ '=' ~ node.checksum.checksum) -%}{%- endif -%}
+        {%- endfor -%}
+    {%- endif -%}
+    {{- checksums | sort | join(",") -}}
+{%- endmacro %}
+
+{#- The fingerprint of a model's inputs other than its keys' versions, as a uuid (an md5): `contents` are
+    SQL expressions (scalar subqueries) over what the values depend on, plus the model's SQL checksums. A
+    change of any of them makes the next incremental run rebuild every row. -#}
+{% macro inputs_fingerprint(contents) -%}
+    (select md5(
+        {%- for content in contents %}
+        coalesce(({{ content }})::text, '') || '|' ||
+        {%- endfor %}
+        '{{ model_checksums() }}'
+    )::uuid)
+{%- endmacro %}
+
+{#- The fingerprint an upstream incremental model stored (every row of it carries the same one). -#}
+{% macro upstream_fingerprint(relation) -%}
+    (select inputs_fingerprint from {{ relation }} limit 1)
+{%- endmacro %}
+
+{#- md5 of a (small) relation's listed columns, row order independent: geography a model depends on. -#}
+{% macro content_md5(relation, columns, where='true') -%}
+    (select md5(coalesce(string_agg(concat_ws(':', {{ columns | join(', ') }}), ',' order by {{ columns | join(', ') }}), ''))
+     from {{ relation }} where {{ where }})
+{%- endmacro %}
+
+{#- Pre-hook: delete the rows whose key no longer has the version `current_keys` lists for it (replaced,
+    deleted, out of the period) and every row when the fingerprint changed. A table written before the
+    model kept versions is emptied. -#}
+{% macro incremental_forget_stale(current_keys, key_columns, fingerprint, version_column='source_version') -%}
+    {%- if execute and is_incremental() -%}
+        {%- set columns = adapter.get_columns_in_relation(this) | map(attribute='name') | list -%}
+        {%- if 'inputs_fingerprint' not in columns or version_column not in columns -%}
+            truncate {{ this }}
+        {%- else -%}
+            delete from {{ this }} as stored
+            where stored.inputs_fingerprint is distinct from {{ fingerprint }}
+                or not exists (
+                    select 1 from ({{ current_keys }}) as current_keys
+                    where
+                    {%- for column in key_columns + [version_column] %}
+                        current_keys.{{ column }} = stored.{{ column }}{{ " and" if not loop.last }}
+                    {%- endfor %}
+                )
+        {%- endif -%}
+    {%- else -%}
+        select 1
+    {%- endif -%}
+{%- endmacro %}
+
+{#- The keys of `current_keys` (with their version) that the model holds no row of: what this run computes
+    (every key when the model is built from scratch). -#}
+{% macro incremental_keys_to_build(current_keys, key_columns) -%}
+    select current_keys.*
+    from ({{ current_keys }}) as current_keys
+    {%- if is_incremental() %}
+    where not exists (
+        select 1 from {{ this }} as stored
+        where
+        {%- for column in key_columns %}
+            stored.{{ column }} = current_keys.{{ column }}{{ " and" if not loop.last }}
+        {%- endfor %}
+    )
+    {%- endif %}
+{%- endmacro %}
+
+{#- Post-hook: an incremental model's index on its key, created once (incremental runs keep the table). -#}
+{% macro incremental_index(columns) -%}
+    do $incremental_index$
+    begin
+        if not exists (select 1 from pg_index where indrelid = '{{ this.schema }}.{{ this.identifier }}'::regclass) then
+            create index on {{ this }} ({{ columns | join(', ') }});
+        end if;
+    end
+    $incremental_index$
+{%- endmacro %}
+
+{#- The (product, member, month) of the flux in the period with their ids and version (the raw batch). -#}
+{% macro flux_member_months() -%}
+    select
+        products.product_id,
+        products.product,
+        products.is_ensemble,
+        members.member_id,
+        members.member,
+        raw_keys.month,
+        raw_keys.batch_id::text as source_version
+    from ({{ harmonisation_raw_keys() }}) as raw_keys
+    inner join {{ ref('stg_raw__products') }} as products on raw_keys.product_id = products.product_id
+    inner join {{ ref('stg_raw__members') }} as members on raw_keys.member_id = members.member_id
+{%- endmacro %}
+
+{#- The keys (product, member, month) of int_flux_cell_months_with_ensemble and of the models keyed like it,
+    with their version: a member's month is its batch; the computed ensemble_mean of an ensemble product's
+    month depends on the batches of all its members that month. -#}
+{% macro flux_month_versions() -%}
+    with member_months as (
+        {{ flux_member_months() }}
+    )
+    select product, member, month, source_version from member_months
+    union all
+    select product, 'ensemble_mean', month, md5(string_agg(member || '=' || source_version, ',' order by member))
+    from member_months
+    where is_ensemble
+    group by product, month
+{%- endmacro %}
+
+{#- The keys (product, member) of the per-member models over the whole period (e.g. cell means), with the
+    versions of all their months. -#}
+{% macro flux_member_versions() -%}
+    select product, member, md5(string_agg(month || '=' || source_version, ',' order by month)) as source_version
+    from ({{ flux_month_versions() }}) as month_versions
+    group by product, member
+{%- endmacro %}
+
+{#- int_flux_cell_months_with_ensemble's fingerprint: the harmonised model's and its own SQL. -#}
+{% macro with_ensemble_fingerprint() -%}
+    {{ inputs_fingerprint([upstream_fingerprint(ref('int_flux_cell_months_harmonised'))]) }}
+{%- endmacro %}
+
+{#- The rows of int_flux_cell_months_with_ensemble of the CTE keys_to_build, with their version. -#}
+{% macro cell_months_to_build() -%}
+    select cell_months.product, cell_months.member, cell_months.month, cell_months.cell_id, cell_months.sink_gc_m2,
+        keys_to_build.source_version
+    from {{ ref('int_flux_cell_months_with_ensemble') }} as cell_months
+    inner join keys_to_build
+        on cell_months.product = keys_to_build.product
+        and cell_months.member = keys_to_build.member
+        and cell_months.month = keys_to_build.month
+{%- endmacro %}
+
+{#- Fingerprints of the models downstream of the cell-months: the cell-months' own and the weights used. -#}
+{% macro unit_weights_fingerprint() -%}
+    {{ inputs_fingerprint([upstream_fingerprint(ref('int_flux_cell_months_with_ensemble')),
+                           content_md5(ref('int_unit_cell_weights'), ['scope', 'unit', 'cell_id', 'weight_m2'])]) }}
+{%- endmacro %}
+
+{% macro zonal_weights_fingerprint() -%}
+    {{ inputs_fingerprint([upstream_fingerprint(ref('int_flux_cell_months_with_ensemble')),
+                           content_md5(ref('int_unit_cell_weights'), ['cell_id', 'weight_m2'], "scope = 'national'"),
+                           content_md5(ref('int_analysis_cells'), ['cell_id', 'lat'])]) }}
+{%- endmacro %}
+
+{% macro method_weights_fingerprint() -%}
+    {{ inputs_fingerprint([upstream_fingerprint(ref('int_flux_cell_months_with_ensemble')),
+                           content_md5(ref('int_unit_cell_weights_by_method'), ['method', 'scope', 'unit', 'cell_id', 'weight_m2'])]) }}
+{%- endmacro %}
+
+{% macro cell_means_fingerprint() -%}
+    {{ inputs_fingerprint([upstream_fingerprint(ref('int_flux_cell_months_with_ensemble')),
+                           content_md5(ref('int_analysis_cells'), ['cell_id', 'lon', 'lat'])]) }}
+{%- endmacro %}
+
+{#- The config of a model keyed like int_flux_cell_months_with_ensemble whose fingerprint is the macro named
+    `fingerprint`: `{{ config(**incremental_by_month(...)) }}`. -#}
+{% macro incremental_by_month(fingerprint) -%}
+    {{ return({
+        'materialized': 'incremental',
+        'incremental_strategy': 'delete+insert',
+        'unique_key': ['product', 'member', 'month'],
+        'on_schema_change': 'append_new_columns',
+        'pre_hook': ["{{ incremental_forget_stale(flux_month_versions(), ['product', 'member', 'month'], "
+                     ~ fingerprint ~ "()) }}"],
+        'post_hook': ["{{ incremental_index(['product', 'member', 'month']) }}", "analyze {{ this }}"],
+    }) }}
+{%- endmacro %}
