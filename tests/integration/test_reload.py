@@ -8,6 +8,9 @@ import psycopg
 import pytest
 
 from sinkload.db.locks import LockBusy, advisory_lock
+from sinkload.db.raw_state import SOURCE_GROUPS, group_tables
+from sinkload.db.warehouse import Warehouse
+from sinkload.dbt.selection import dbt_selection, downstream, list_models
 from sinkload.reload import LOCK_NAME
 from tests.support import add_fake_batch, fresh_database, reload_runs, run_cli, start_cli
 
@@ -110,3 +113,14 @@ def test_interrupted_runs_are_marked_by_the_next(own_db, tmp_path):
     assert run_cli(own_db, "reload", tmp_path).returncode == 0
     dead = next(r for r in reload_runs(own_db) if r["run_id"] == run_id)
     assert dead["status"] == "interrupted" and dead["finished_at"] is not None
+
+
+@pytest.mark.parametrize("group", sorted(SOURCE_GROUPS))
+def test_the_models_downstream_of_a_group_are_what_dbt_selects(own_db, group):
+    """The reload plans from one `dbt ls`: its graph walk picks exactly the models dbt's own selector does."""
+    warehouse = Warehouse.of(own_db)
+    every = list_models(warehouse)
+    tables = group_tables([group])
+    walked = {n.unique_id for n in downstream(every, tables)}
+    assert walked == {n.unique_id for n in list_models(warehouse, dbt_selection(tables))}
+    assert walked and len(walked) < len(every)

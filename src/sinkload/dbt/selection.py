@@ -10,7 +10,7 @@ from dataclasses import dataclass
 
 import psycopg
 
-from sinkload.db.raw_state import SOURCE_GROUPS
+from sinkload.db.raw_state import SOURCE_GROUPS, group_tables
 from sinkload.db.warehouse import Warehouse
 from sinkload.dbt.runner import run_dbt, strip_ansi
 
@@ -43,6 +43,17 @@ def parse_ls(stdout: str) -> list[DbtNode]:
                              config.get("schema") or "", config.get("alias") or item["name"],
                              tuple(item["depends_on"]["nodes"])))
     return nodes
+
+
+def downstream(nodes: list[DbtNode], tables: Iterable[str]) -> list[DbtNode]:
+    """The nodes that `dbt_selection(tables)` selects: those reading one of the raw tables, directly or through
+    other nodes (from the one `dbt ls` of every model, instead of a second `dbt ls`)."""
+    sources = {f"raw.{table}" for table in tables}  # a source's unique_id: source.<project>.raw.<table>
+    selected = {n.unique_id for n in nodes
+                if any(p.startswith("source.") and p.split(".", 2)[2] in sources for p in n.parents)}
+    while more := {n.unique_id for n in nodes if n.unique_id not in selected and selected.intersection(n.parents)}:
+        selected |= more
+    return [n for n in nodes if n.unique_id in selected]
 
 
 def list_models(warehouse: Warehouse, selection: str | None = None) -> list[DbtNode]:
@@ -95,7 +106,7 @@ def rebuild(warehouse: Warehouse, conn: psycopg.Connection, groups: list[str],
     every = list_models(warehouse)
     existing = existing_relations(conn, every)
     selection = plan_selection(every, existing, groups)
-    nodes = list_models(warehouse, selection) if selection else every
+    nodes = downstream(every, group_tables(groups)) if selection else every
     keep = views_to_keep(nodes, existing, built_views)
     args = ["build", *(["--select", selection] if selection else [])]
     if keep:
