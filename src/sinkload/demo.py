@@ -34,5 +34,5 @@ def run_demo(settings: Settings, workdir: Path, out: Path, step: Step) -> None:
          lambda: ingest_default_regions(warehouse))
     step("ingest the (synthetic) land cover", lambda: ingest_landcover_file(
         warehouse, manifest.landcover, code_field=manifest.landcover_code_field))
-    step("build the marts (dbt build)", lambda: run_dbt(warehouse, ["build"], quiet=True))
+    step("build the marts (dbt build)", lambda: run_dbt(warehouse, ["build"]))
     step("report: tables and figures", lambda: write_report(warehouse, out))

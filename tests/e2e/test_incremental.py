@@ -166,13 +166,13 @@ def test_a_period_change(world):
 
     settings, _directory, _inbox, _member_file, _field = world
     period = {"period_start_year": 2016, "period_end_year": 2019}
-    run_dbt(Warehouse.of(settings), ["build"], dbt_vars=period, quiet=True)
+    run_dbt(Warehouse.of(settings), ["build"], dbt_vars=period)
     assert harmonised_months(settings, "OU") == 12 * 3  # 2016..2018: 2015 left the period
     incremental = marts_rows(settings)
-    run_dbt(Warehouse.of(settings), ["build", "--full-refresh"], dbt_vars=period, quiet=True)
+    run_dbt(Warehouse.of(settings), ["build", "--full-refresh"], dbt_vars=period)
     assert_marts_equal(incremental, marts_rows(settings))
     # and back: the months of 2015 return
-    run_dbt(Warehouse.of(settings), ["build"], quiet=True)
+    run_dbt(Warehouse.of(settings), ["build"])
     assert harmonised_months(settings, "OU") == 12 * len(YEARS)
     equals_full_refresh(settings)
 

@@ -66,7 +66,7 @@ def built(server_url, base_settings, tmp_path_factory):
         ingest_manifest(handle, manifest)
         ingest_default_regions(handle)
         ingest_landcover_file(handle, manifest.landcover, code_field=manifest.landcover_code_field)
-        run_dbt(handle, ["build"], quiet=True)
+        run_dbt(handle, ["build"])
         yield settings, manifest
 
 

@@ -183,3 +183,11 @@ def test_a_reload_does_not_vouch_for_changes_outside_what_it_rebuilt(own_db, tmp
     built = run_cli(own_db, "build")
     assert built.returncode == 0 and built.stdout.startswith("changed since build"), built.stdout[-3000:]
     assert dbt_invocations(own_db) == runs + 1
+
+
+def test_a_failed_build_shows_dbts_log_then_one_line(own_db):
+    failed = run_cli(own_db, "build", "--select", "bogus_method:x")
+    assert failed.returncode == 1
+    assert "Encountered an error:" in failed.stdout  # dbt's log, printed by the CLI
+    assert failed.stderr.strip().splitlines() == [
+        "error: dbt build failed: Runtime Error: 'bogus_method' is not a valid method name"]

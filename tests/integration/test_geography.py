@@ -290,7 +290,7 @@ def default_layer(server_url, base_settings):
     with fresh_database(server_url, base_settings, "cnmaps") as settings:
         ok(run_cli(settings, "ingest", "regions", "--default"))
         # dbt run (models only): the staging test that pins scopes to national/division is dbt's to lift
-        run_dbt(Warehouse.of(settings), ["run", "--select", "+int_analysis_cells"], quiet=True)
+        run_dbt(Warehouse.of(settings), ["run", "--select", "+int_analysis_cells"])
         yield settings
 
 

@@ -284,7 +284,7 @@ def test_dbt_never_writes_the_password(db_url, settings):
     secret = urlsplit(db_url).password
     if not secret:
         pytest.skip("the database URL carries no password")
-    result = run_dbt(Warehouse.of(settings, db_url), ["run", "--select", "stg_raw__products"], quiet=True)
+    result = run_dbt(Warehouse.of(settings, db_url), ["run", "--select", "stg_raw__products"])
     assert secret not in result.stdout + result.stderr
     for folder in ("target", "logs"):
         for path in (settings.dbt_project_dir / folder).rglob("*"):

@@ -27,3 +27,9 @@ def test_a_failing_test_without_message_gives_dbt_s_count():
 def test_without_a_failure_block_the_last_error_line_or_stderr():
     assert failure_detail("03:01:02  Done. PASS=1 WARN=0 ERROR=1\n", "") == "Done. PASS=1 WARN=0 ERROR=1"
     assert failure_detail("", "Could not find profile\n") == "Could not find profile"
+
+
+def test_an_error_before_any_node_ran_gives_its_kind_and_message():
+    stdout = ("\x1b[0m06:38:00  Found 70 models, 177 data tests\n\x1b[0m06:38:00  Encountered an error:\n"
+              "Runtime Error\n  'bogus_method' is not a valid method name\n")
+    assert failure_detail(stdout, "") == "Runtime Error: 'bogus_method' is not a valid method name"

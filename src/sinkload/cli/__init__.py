@@ -15,6 +15,7 @@ from sinkload.cli import ingest_geography as _ingest_geography  # noqa: F401
 from sinkload.cli import pipeline as _pipeline  # noqa: F401
 from sinkload.cli import superset as _superset  # noqa: F401
 from sinkload.cli.app import app, ingest_app
+from sinkload.dbt.runner import DbtFailed
 from sinkload.errors import SinkloadError
 
 __all__ = ["app", "ingest_app", "main"]
@@ -27,6 +28,8 @@ def main() -> None:
         if isinstance(code, int) and code:
             sys.exit(code)
     except SinkloadError as exc:
+        if isinstance(exc, DbtFailed):
+            sys.stdout.write(exc.log)
         typer.secho(f"error: {exc}".replace("\n", "\\n"), err=True, fg="red")
         sys.exit(1)
     except typer.Abort:

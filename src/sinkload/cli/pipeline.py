@@ -27,7 +27,7 @@ def build(
     if check.decision.skip:
         return
     args = ["build"] + (["--select", select] if select else []) + (["--full-refresh"] if full_refresh else [])
-    run_dbt(wh, args)
+    typer.echo(run_dbt(wh, args).stdout, nl=False)
     if not select:
         check.record(wh)
 

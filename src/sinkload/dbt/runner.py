@@ -52,8 +52,9 @@ def build_identity(settings: Settings) -> dict[str, str]:
 
 
 def run_dbt(warehouse: Warehouse, args: list[str], dbt_vars: dict | None = None,
-            quiet: bool = False) -> subprocess.CompletedProcess:
-    """Run `dbt <args>` in the project as the transformer; raise a one-line SinkloadError when it fails."""
+            ) -> subprocess.CompletedProcess:
+    """Run `dbt <args>` in the project as the transformer and return it (its log in `.stdout`, for the CLI to
+    show); raise `DbtFailed` (a one-line message, with dbt's log) when it fails."""
     settings, roles = warehouse.settings, warehouse.roles
     variables = {"analyst_role": roles.analyst, **build_identity(settings), **(dbt_vars or {})}
     env = {**os.environ, **dbt_environment(warehouse.url, roles.transformer),
@@ -63,13 +64,17 @@ def run_dbt(warehouse: Warehouse, args: list[str], dbt_vars: dict | None = None,
             "--profiles-dir", str(settings.dbt_project_dir), "--target-path", str(target_dir),
             "--vars", json.dumps(variables)]
     result = subprocess.run(argv, env=env, capture_output=True, text=True, check=False)
-    if not quiet:
-        sys.stdout.write(result.stdout)
     if result.returncode != 0:
-        if quiet:
-            sys.stdout.write(result.stdout)
-        raise SinkloadError(f"dbt {args[0]} failed: {failure_detail(result.stdout, result.stderr)}")
+        raise DbtFailed(f"dbt {args[0]} failed: {failure_detail(result.stdout, result.stderr)}", result.stdout)
     return result
+
+
+class DbtFailed(SinkloadError):
+    """dbt failed: the message is one line; `log` is dbt's whole output, which the CLI shows before it."""
+
+    def __init__(self, message: str, log: str) -> None:
+        super().__init__(message)
+        self.log = log
 
 
 ANSI = re.compile(r"\x1b\[[0-9;]*m")
@@ -92,5 +97,9 @@ def failure_detail(stdout: str, stderr: str) -> str:
                             if text and " Error in " not in f" {text}" and not text.startswith("compiled code")
                             and not text.startswith("See test failures")), "")
             return f"{node}: {message}" if message else node
+    if "Encountered an error:" in lines:  # dbt stopped before running any node (selection, parsing)
+        after = [line for line in lines[lines.index("Encountered an error:") + 1:] if line]
+        if after:
+            return ": ".join(after[:2])
     failures = [line for line in lines if "ERROR" in line or "FAIL" in line]
     return failures[-1] if failures else (stderr.strip().splitlines() or ["unknown"])[-1]

@@ -60,8 +60,7 @@ def list_models(warehouse: Warehouse, selection: str | None = None) -> list[DbtN
     """The project's models (those `selection` picks, or all), from `dbt ls`."""
     select = ["--select", selection] if selection else []
     result = run_dbt(warehouse, ["ls", *select, "--resource-type", "model", "--output", "json",
-                                 "--output-keys", "unique_id", "name", "config", "checksum", "depends_on"],
-                     quiet=True)
+                                 "--output-keys", "unique_id", "name", "config", "checksum", "depends_on"])
     return parse_ls(result.stdout)
 
 
@@ -111,7 +110,7 @@ def rebuild(warehouse: Warehouse, conn: psycopg.Connection, groups: list[str],
     args = ["build", *(["--select", selection] if selection else [])]
     if keep:
         args += ["--exclude", *(n.unique_id.split(".")[-1] for n in keep)]
-    result = run_dbt(warehouse, args, quiet=True)
+    result = run_dbt(warehouse, args)
     done = [line for line in result.stdout.splitlines() if "PASS=" in line]
     view_checksums = {**built_views, **{n.unique_id: n.checksum for n in every if n.materialized == "view"}}
     shown = (selection or "all models (some were missing)") + (f", kept {len(keep)} unchanged views" if keep else "")
