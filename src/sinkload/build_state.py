@@ -232,9 +232,12 @@ class BuildCheck:
         with warehouse.connect(warehouse.roles.transformer, autocommit=True) as conn:
             return record(conn, self.parts)
 
-    def record_if_covered(self, warehouse: Warehouse, rebuilt_tables: Collection[str]) -> int | None:
-        """After a successful partial build of what lies downstream of `rebuilt_tables` (a reload): store it as
-        a complete build when that was everything changed since the last complete one (`covers`)."""
+    def record_if_covered(self, warehouse: Warehouse, rebuilt_tables: Collection[str] | None) -> int | None:
+        """After a successful build of what lies downstream of `rebuilt_tables` (a reload; None: of every
+        model): store it as a complete build when that was everything changed since the last complete one
+        (`covers`)."""
+        if rebuilt_tables is None:
+            return self.record(warehouse)
         with warehouse.connect(warehouse.roles.transformer, autocommit=True) as conn:
             stored = last_state(conn)
         return self.record(warehouse) if covers(self.parts, stored, rebuilt_tables) else None

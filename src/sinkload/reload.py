@@ -29,7 +29,6 @@ from sinkload.catalog import Catalog, load_catalog
 from sinkload.db.locks import advisory_lock, wait_for_dbt_sessions
 from sinkload.db.raw_state import (
     changed_groups,
-    group_tables,
     last_loaded_from,
     loaded_hashes,
     raw_fingerprint,
@@ -199,9 +198,10 @@ def _reload_locked(warehouse: Warehouse, inbox: Path, catalog_path: Path | None,
             if groups:
                 before = BuildCheck.read(warehouse, None, forced=False)
                 started = time.perf_counter()
-                summary.dbt_selection, summary.dbt_result, views = rebuild(warehouse, conn, groups, built_views)
+                rebuilt = rebuild(warehouse, conn, groups, built_views)
                 summary.dbt_seconds = time.perf_counter() - started
-                before.record_if_covered(warehouse, group_tables(groups))
+                summary.dbt_selection, summary.dbt_result, views = rebuilt.shown, rebuilt.result, rebuilt.view_checksums
+                before.record_if_covered(warehouse, rebuilt.tables)
                 update_run(conn, run_id, dbt_selection=summary.dbt_selection, view_checksums=views)
             else:
                 views = built_views

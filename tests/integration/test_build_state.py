@@ -191,3 +191,13 @@ def test_a_failed_build_shows_dbts_log_then_one_line(own_db):
     assert "Encountered an error:" in failed.stdout  # dbt's log, printed by the CLI
     assert failed.stderr.strip().splitlines() == [
         "error: dbt build failed: Runtime Error: 'bogus_method' is not a valid method name"]
+
+
+def test_a_first_reload_builds_everything_and_counts_as_a_complete_build(server_url, base_settings, tmp_path):
+    with fresh_database(server_url, base_settings, "firstreload") as settings:
+        reloaded = run_cli(settings, "reload", tmp_path)
+        assert reloaded.returncode == 0, reloaded.stdout[-3000:] + reloaded.stderr
+        runs = dbt_invocations(settings)
+        built = run_cli(settings, "build")
+        assert built.returncode == 0 and built.stdout.startswith("nothing changed since build"), built.stdout[-3000:]
+        assert dbt_invocations(settings) == runs

@@ -98,10 +98,20 @@ def plan_selection(nodes: list[DbtNode], existing: set[tuple[str, str]], groups:
     return dbt_selection(table for group in groups for table in SOURCE_GROUPS[group][0])
 
 
-def rebuild(warehouse: Warehouse, conn: psycopg.Connection, groups: list[str],
-            built_views: dict) -> tuple[str, str, dict]:
-    """dbt build of the models downstream of the changed raw tables, minus unchanged views; returns (what
-    was selected, dbt's result line, checksums of the views now in the database)."""
+@dataclass(frozen=True)
+class Rebuilt:
+    """What `rebuild` did: the raw tables whose downstream models it built (None: every model), what it
+    selected (as shown to the user), dbt's result line, and the checksums of the views now in the database."""
+
+    tables: frozenset[str] | None
+    shown: str
+    result: str
+    view_checksums: dict
+
+
+def rebuild(warehouse: Warehouse, conn: psycopg.Connection, groups: list[str], built_views: dict) -> Rebuilt:
+    """dbt build of the models downstream of the changed raw tables (of every model when one is missing),
+    minus unchanged views."""
     every = list_models(warehouse)
     existing = existing_relations(conn, every)
     selection = plan_selection(every, existing, groups)
@@ -114,4 +124,5 @@ def rebuild(warehouse: Warehouse, conn: psycopg.Connection, groups: list[str],
     done = [line for line in result.stdout.splitlines() if "PASS=" in line]
     view_checksums = {**built_views, **{n.unique_id: n.checksum for n in every if n.materialized == "view"}}
     shown = (selection or "all models (some were missing)") + (f", kept {len(keep)} unchanged views" if keep else "")
-    return shown, strip_ansi(done[-1]).split("Done.")[-1].strip() if done else "", view_checksums
+    return Rebuilt(frozenset(group_tables(groups)) if selection else None, shown,
+                   strip_ansi(done[-1]).split("Done.")[-1].strip() if done else "", view_checksums)
