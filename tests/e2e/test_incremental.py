@@ -202,7 +202,7 @@ def test_scoped_data_tests_still_fail(world):
                f"(select max(build_id) + 1 from intermediate.build_run) from {HARMONISED} limit 1")
     with psycopg.connect(settings.database_url) as conn:
         conn.execute(bad_row)
-    result = run_cli(settings, "build")
+    result = run_cli(settings, "build", "--force")  # raw did not change: without --force the build is skipped
     assert result.returncode != 0
     assert "not_null_int_flux_cell_months_harmonised_sink_gc_m2" in result.stdout + result.stderr
     assert marts_rows(settings) == before
