@@ -9,6 +9,7 @@ wrapper's own few MiB (see `rss_floor_bytes`), not the benchmark's.
 
 from __future__ import annotations
 
+import argparse
 import json
 import os
 import platform
@@ -147,11 +148,33 @@ def sinkload_binary() -> str:
     return str(beside) if beside.exists() else (shutil.which("sinkload") or sys.exit("sinkload: not found"))
 
 
-def save_results(results_dir: Path, name: str, res: dict, report: str) -> None:
-    """Write `<name>.json` (the figures) and `<name>.md` (the report made from them) to results_dir."""
+RESULTS_DIR = Path(__file__).resolve().parent / "results"
+
+
+def results_parser(description: str | None, name: str) -> argparse.ArgumentParser:
+    """A benchmark's argument parser with the two options every benchmark has: --results-dir and --no-write."""
+    parser = argparse.ArgumentParser(description=description, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--results-dir", type=Path, default=RESULTS_DIR,
+                        help=f"where {name}.md and {name}.json go (default benchmarks/results)")
+    parser.add_argument("--no-write", action="store_true", help="print the report instead of writing results")
+    return parser
+
+
+def save_results(results_dir: Path, name: str, res: dict, report: str, extra: dict[str, str] | None = None) -> None:
+    """Write `<name>.json` (the figures), `<name>.md` (the report made from them) and any `extra` files
+    (file name -> text) to results_dir."""
     results_dir.mkdir(parents=True, exist_ok=True)
     (results_dir / f"{name}.json").write_text(json.dumps(res, indent=2) + "\n", encoding="utf-8")
     (results_dir / f"{name}.md").write_text(report, encoding="utf-8")
+    for file_name, text in (extra or {}).items():
+        (results_dir / file_name).write_text(text, encoding="utf-8")
+
+
+def publish(args: argparse.Namespace, name: str, res: dict, report: str, extra: dict[str, str] | None = None) -> None:
+    """Save the results (unless --no-write) and print the report."""
+    if not args.no_write:
+        save_results(args.results_dir, name, res, report, extra)
+    print(report)
 
 
 def catalog_copy(path: Path, change: Callable[[dict], None]) -> Path:

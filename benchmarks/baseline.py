@@ -24,9 +24,7 @@ Everything runs in a throw-away database (tests/support.py: fresh_database) on t
 
 from __future__ import annotations
 
-import argparse
 import datetime
-import json
 import subprocess
 import sys
 import tempfile
@@ -37,7 +35,7 @@ import numpy as np
 import psycopg
 import shapely
 
-from benchmarks._common import machine_info, sinkload_binary, timed
+from benchmarks._common import machine_info, publish, results_parser, sinkload_binary, timed
 from sinkload.db.connection import database_url
 from sinkload.sample import write_sample
 from sinkload.settings import Settings
@@ -46,7 +44,6 @@ from tests.independent_marts import PERIOD, geography, read_fields
 from tests.support import cli_env, fresh_database
 
 ROOT = Path(__file__).resolve().parents[1]
-DEFAULT_RESULTS_DIR = ROOT / "benchmarks" / "results"
 TARGET_RATIO = 3.0
 AIM_RATIO = 2.0
 EQUALITY_TOLERANCE = 1e-4  # of the largest |value| of a unit's monthly series (float32 storage, summation order)
@@ -238,20 +235,9 @@ def run() -> dict:
 
 
 def main(argv: list[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--results-dir", type=Path, default=DEFAULT_RESULTS_DIR,
-                        help="where baseline.md and baseline.json go (default benchmarks/results)")
-    parser.add_argument("--no-write", action="store_true", help="print the report instead of writing results")
-    args = parser.parse_args(argv)
+    args = results_parser(__doc__, "baseline").parse_args(argv)
     res = run()
-    report = render_markdown(res)
-    if args.no_write:
-        print(report)
-    else:
-        args.results_dir.mkdir(parents=True, exist_ok=True)
-        (args.results_dir / "baseline.json").write_text(json.dumps(res, indent=2) + "\n", encoding="utf-8")
-        (args.results_dir / "baseline.md").write_text(report, encoding="utf-8")
-        print(report)
+    publish(args, "baseline", res, render_markdown(res))
     if not res["equality"]["equal"]:
         sys.exit("the baseline's totals differ from marts.sink_monthly: the ratio is not meaningful")
 

@@ -33,7 +33,7 @@ from pathlib import Path
 
 from psycopg import sql
 
-from benchmarks._common import machine_info, sinkload_binary, timed
+from benchmarks._common import machine_info, publish, results_parser, sinkload_binary, timed
 from sinkload.db.connection import connect, database_url
 from sinkload.db.warehouse import Warehouse
 from sinkload.roles import Roles
@@ -42,7 +42,6 @@ from tests.independent_marts import expected_marts
 from tests.support import cli_env, fresh_database
 
 ROOT = Path(__file__).resolve().parents[1]
-DEFAULT_RESULTS_DIR = ROOT / "benchmarks" / "results"
 LATENCY_AIM_MS = 100.0
 BUILD_AIM_RATIO = 10.0
 MIP = "oco2_v10_mip_lnlgis"
@@ -72,11 +71,8 @@ TYPICAL_QUERIES = {
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = results_parser(__doc__, "build")
     parser.add_argument("--repeats", type=int, default=20, help="timed runs per query (default 20)")
-    parser.add_argument("--results-dir", type=Path, default=DEFAULT_RESULTS_DIR,
-                        help="where build.md, build.json and build_plans.txt go (default benchmarks/results)")
-    parser.add_argument("--no-write", action="store_true", help="print the report instead of writing results")
     return parser.parse_args(argv)
 
 
@@ -224,16 +220,7 @@ def run(args: argparse.Namespace) -> tuple[dict, str]:
 def main(argv: list[str] | None = None) -> None:
     args = parse_args(argv)
     res, plans = run(args)
-    report = render_markdown(res)
-    if args.no_write:
-        print(report)
-        return
-    args.results_dir.mkdir(parents=True, exist_ok=True)
-    (args.results_dir / "build.json").write_text(json.dumps(res, indent=2) + "\n", encoding="utf-8")
-    (args.results_dir / "build.md").write_text(report, encoding="utf-8")
-    (args.results_dir / "build_plans.txt").write_text(plans, encoding="utf-8")
-    print(f"wrote {args.results_dir}/build.md, build.json and build_plans.txt; build {res['builds'][0]['seconds']} s, "
-          f"in memory {res['in_memory']['seconds']} s, ratio {res['build_to_memory_ratio']}x")
+    publish(args, "build", res, render_markdown(res), extra={"build_plans.txt": plans})
 
 
 if __name__ == "__main__":

@@ -26,25 +26,20 @@ import sys
 import tempfile
 from pathlib import Path
 
-from benchmarks._common import machine_info, sinkload_binary, timed
+from benchmarks._common import machine_info, publish, results_parser, sinkload_binary, timed
 from sinkload.db.connection import database_url
 from sinkload.db.warehouse import Warehouse
 from sinkload.settings import Settings
 from tests.support import cli_env, fresh_database
 
 ROOT = Path(__file__).resolve().parents[1]
-DEFAULT_RESULTS_DIR = ROOT / "benchmarks" / "results"
 HARMONISED = "model.sinkload.int_flux_cell_months_harmonised"
 CORRECTED_MEMBER = "CAMS_gridded_fluxes_LNLGIS.nc4"
 TOP_NODES = 15
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--results-dir", type=Path, default=DEFAULT_RESULTS_DIR,
-                        help="where reload.md and reload.json go (default benchmarks/results)")
-    parser.add_argument("--no-write", action="store_true", help="print the report instead of writing results")
-    return parser.parse_args(argv)
+    return results_parser(__doc__, "reload").parse_args(argv)
 
 
 def make_inbox(settings: Settings, directory: Path) -> Path:
@@ -149,14 +144,7 @@ def main(argv: list[str] | None = None) -> None:
     with tempfile.TemporaryDirectory(prefix="sinkload-reload-bench-") as tmp, \
             fresh_database(database_url(base), base, "reloadbench") as settings:
         steps = run(settings, Path(tmp))
-    text = report(steps, machine)
-    if args.no_write:
-        print(text)
-        return
-    args.results_dir.mkdir(parents=True, exist_ok=True)
-    (args.results_dir / "reload.md").write_text(text)
-    (args.results_dir / "reload.json").write_text(json.dumps({"machine": machine, "steps": steps}, indent=2) + "\n")
-    print(text)
+    publish(args, "reload", {"machine": machine, "steps": steps}, report(steps, machine))
 
 
 if __name__ == "__main__":

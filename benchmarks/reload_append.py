@@ -17,12 +17,11 @@ step is recorded next to it.
 
 from __future__ import annotations
 
-import argparse
 import datetime
 import tempfile
 from pathlib import Path
 
-from benchmarks._common import catalog_copy, machine_info, save_results
+from benchmarks._common import catalog_copy, machine_info, publish, results_parser
 from benchmarks.reload import make_inbox, step
 from sinkload.db.connection import database_url
 from sinkload.settings import Settings
@@ -30,7 +29,6 @@ from tests.support import fresh_database
 
 ROOT = Path(__file__).resolve().parents[1]
 
-DEFAULT_RESULTS_DIR = ROOT / "benchmarks" / "results"
 MIP = "oco2_v10_mip_lnlgis"
 TARGET_SHARE = 0.10
 BUILD_TARGET_S = 5.0
@@ -96,11 +94,7 @@ def report(res: dict) -> str:
 
 
 def main(argv: list[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--results-dir", type=Path, default=DEFAULT_RESULTS_DIR,
-                        help="where reload_append.md and .json go (default benchmarks/results)")
-    parser.add_argument("--no-write", action="store_true", help="print the report instead of writing results")
-    args = parser.parse_args(argv)
+    args = results_parser(__doc__, "reload_append").parse_args(argv)
     base = Settings.from_env()
     started = datetime.datetime.now().astimezone().isoformat(timespec="seconds")
     machine = machine_info()
@@ -108,12 +102,7 @@ def main(argv: list[str] | None = None) -> None:
             fresh_database(database_url(base), base, "appendbench") as settings:
         res = {"benchmark": "reload_append", "started": started, "machine": machine,
                **run(settings, Path(tmp))}
-    text = report(res)
-    if args.no_write:
-        print(text)
-        return
-    save_results(args.results_dir, "reload_append", res, text)
-    print(text)
+    publish(args, "reload_append", res, report(res))
 
 
 if __name__ == "__main__":

@@ -28,7 +28,6 @@ scale is recorded next to it.
 
 from __future__ import annotations
 
-import argparse
 import datetime
 import os
 import re
@@ -41,7 +40,7 @@ from pathlib import Path
 import numpy as np
 import psycopg
 
-from benchmarks._common import catalog_copy, machine_info, save_results, timed
+from benchmarks._common import catalog_copy, machine_info, publish, results_parser, timed
 from benchmarks.baseline import run_warehouse
 from sinkload.db.connection import database_url
 from sinkload.manifest import FluxInput
@@ -50,7 +49,6 @@ from tests.support import fresh_database
 
 ROOT = Path(__file__).resolve().parents[1]
 
-DEFAULT_RESULTS_DIR = ROOT / "benchmarks" / "results"
 MIP = "oco2_v10_mip_lnlgis"
 BASE_YEARS = list(range(2015, 2021))
 # scale -> (member multiplier, month multiplier)
@@ -270,20 +268,12 @@ def run(scales: list[int]) -> dict:
 
 
 def main(argv: list[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = results_parser(__doc__, "scale")
     parser.add_argument("--scales", type=int, nargs="+", default=list(SCALES), choices=list(SCALES),
                         help="which scales to run, smallest first (default 1 2 4)")
-    parser.add_argument("--results-dir", type=Path, default=DEFAULT_RESULTS_DIR,
-                        help="where scale.md and scale.json go (default benchmarks/results)")
-    parser.add_argument("--no-write", action="store_true", help="print the report instead of writing results")
     args = parser.parse_args(argv)
     res = run(sorted(args.scales))
-    report = render_markdown(res)
-    if args.no_write:
-        print(report)
-        return
-    save_results(args.results_dir, "scale", res, report)
-    print(report)
+    publish(args, "scale", res, render_markdown(res))
 
 
 if __name__ == "__main__":

@@ -14,7 +14,6 @@ What is measured
 
 from __future__ import annotations
 
-import argparse
 import datetime
 import os
 import secrets
@@ -27,7 +26,7 @@ from urllib.parse import quote, urlsplit, urlunsplit
 import psycopg
 from psycopg import sql
 
-from benchmarks._common import machine_info, save_results, sinkload_binary, timed
+from benchmarks._common import machine_info, publish, results_parser, sinkload_binary, timed
 from benchmarks.build import (
     ENSEMBLE,
     LATENCY_AIM_MS,
@@ -42,7 +41,6 @@ from sinkload.settings import Settings
 from tests.support import cli_env, fresh_database
 
 ROOT = Path(__file__).resolve().parents[1]
-DEFAULT_RESULTS_DIR = ROOT / "benchmarks" / "results"
 MORE_QUERIES = {
     "unit_cell_weights": ("cell weights of the divisions",
                           "select unit, lon, lat, cell_fraction, weight_m2 from marts.unit_cell_weights "
@@ -149,19 +147,11 @@ def run(repeats: int) -> dict:
 
 
 def main(argv: list[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = results_parser(__doc__, "views")
     parser.add_argument("--repeats", type=int, default=50, help="timed runs per query (default 50)")
-    parser.add_argument("--results-dir", type=Path, default=DEFAULT_RESULTS_DIR,
-                        help="where views.md and views.json go (default benchmarks/results)")
-    parser.add_argument("--no-write", action="store_true", help="print the report instead of writing results")
     args = parser.parse_args(argv)
     res = run(args.repeats)
-    report = render_markdown(res)
-    if args.no_write:
-        print(report)
-        return
-    save_results(args.results_dir, "views", res, report)
-    print(report)
+    publish(args, "views", res, render_markdown(res))
 
 
 if __name__ == "__main__":
