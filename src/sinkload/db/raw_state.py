@@ -62,9 +62,9 @@ def raw_fingerprint(conn: psycopg.Connection) -> dict[str, str]:
     return {group: conn.execute(query).fetchone()[0] for group, (_, query) in SOURCE_GROUPS.items()}
 
 
-def group_tables(groups: list[str]) -> set[str]:
-    """The raw tables of the source groups `groups` (SOURCE_GROUPS)."""
-    return {table for group in groups for table in SOURCE_GROUPS[group][0]}
+def group_tables(groups: list[str]) -> list[str]:
+    """The raw tables of the source groups `groups` (SOURCE_GROUPS), in their order."""
+    return [table for group in groups for table in SOURCE_GROUPS[group][0]]
 
 
 def changed_groups(now: dict[str, str], built: dict[str, str] | None) -> list[str]:

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 
 import psycopg
 
-from sinkload.db.raw_state import SOURCE_GROUPS, group_tables
+from sinkload.db.raw_state import group_tables
 from sinkload.db.warehouse import Warehouse
 from sinkload.dbt.runner import run_dbt, strip_ansi
 
@@ -45,14 +45,20 @@ def parse_ls(stdout: str) -> list[DbtNode]:
     return nodes
 
 
+def reading(nodes: list[DbtNode], seed: set[str]) -> set[str]:
+    """`seed` and the ids of the `nodes` that read one of them, directly or through other such nodes."""
+    reached = set(seed)
+    while more := {n.unique_id for n in nodes if n.unique_id not in reached and reached.intersection(n.parents)}:
+        reached |= more
+    return reached
+
+
 def downstream(nodes: list[DbtNode], tables: Iterable[str]) -> list[DbtNode]:
     """The nodes that `dbt_selection(tables)` selects: those reading one of the raw tables, directly or through
     other nodes (from the one `dbt ls` of every model, instead of a second `dbt ls`)."""
     sources = {f"raw.{table}" for table in tables}  # a source's unique_id: source.<project>.raw.<table>
-    selected = {n.unique_id for n in nodes
-                if any(p.startswith("source.") and p.split(".", 2)[2] in sources for p in n.parents)}
-    while more := {n.unique_id for n in nodes if n.unique_id not in selected and selected.intersection(n.parents)}:
-        selected |= more
+    selected = reading(nodes, {n.unique_id for n in nodes
+                               if any(p.startswith("source.") and p.split(".", 2)[2] in sources for p in n.parents)})
     return [n for n in nodes if n.unique_id in selected]
 
 
@@ -79,13 +85,8 @@ def views_to_keep(nodes: list[DbtNode], existing: set[tuple[str, str]], built: d
     """Views that need not be replaced: they exist, their SQL is what was last built, and no table they
     read, directly or through other views, is rebuilt (dbt's `drop … cascade` of a replaced table would
     take the view, and the views on it, with it)."""
-    dropped = {n.unique_id for n in nodes if n.materialized not in ("view", "incremental", "ephemeral")}
     views = [n for n in nodes if n.materialized == "view"]
-    while True:
-        more = {n.unique_id for n in views if n.unique_id not in dropped and dropped.intersection(n.parents)}
-        if not more:
-            break
-        dropped |= more
+    dropped = reading(views, {n.unique_id for n in nodes if n.materialized not in ("view", "incremental", "ephemeral")})
     return [n for n in views
             if (n.schema, n.name) in existing and built.get(n.unique_id) == n.checksum and n.unique_id not in dropped]
 
@@ -95,7 +96,7 @@ def plan_selection(nodes: list[DbtNode], existing: set[tuple[str, str]], groups:
     ephemeral is missing from the database (first run, or a model added to the project)."""
     if any(n.materialized != "ephemeral" and (n.schema, n.name) not in existing for n in nodes):
         return None
-    return dbt_selection(table for group in groups for table in SOURCE_GROUPS[group][0])
+    return dbt_selection(group_tables(groups))
 
 
 @dataclass(frozen=True)
