@@ -6,8 +6,7 @@
     incremental_strategy='delete+insert',
     unique_key=['product', 'member', 'month'],
     on_schema_change='append_new_columns',
-    pre_hook=["{{ incremental_forget_stale(flux_month_versions(), ['product', 'member', 'month'],
-                                           with_ensemble_fingerprint()) }}"],
+    pre_hook=incremental_pre_hooks('flux_month_versions', ['product', 'member', 'month'], 'with_ensemble_fingerprint'),
     post_hook=["{{ incremental_index(['product', 'member', 'month']) }}", "analyze {{ this }}"]
 ) }}
 
@@ -15,7 +14,7 @@
     per 1° cell and month, the mean over the members that have a value there. -#}
 
 with keys_to_build as (
-    {{ incremental_keys_to_build(flux_month_versions(), ['product', 'member', 'month']) }}
+    {{ keys_to_build() }}
 ),
 
 member_months as (
