@@ -105,18 +105,19 @@
     select * from {{ keys_to_build_relation() }}
 {%- endmacro %}
 
-{#- The pre-hooks of an incremental model keyed by `key_columns` whose current keys and versions are the SQL
-    `current_keys` and whose fingerprint is the SQL `fingerprint`. -#}
-{% macro incremental_pre_hooks(current_keys, key_columns, fingerprint) -%}
-    {{ return(["{{ incremental_forget_stale(" ~ current_keys ~ "(), " ~ key_columns ~ ", " ~ fingerprint ~ "()) }}",
-               "{{ incremental_plan_keys(" ~ current_keys ~ "(), " ~ key_columns ~ ") }}"]) }}
-{%- endmacro %}
-
-{#- Post-hook: an incremental model's index on its key, created once (incremental runs keep the table). -#}
+{#- Post-hook: an incremental model's index on `columns`, created once (incremental runs keep the table). -#}
 {% macro incremental_index(columns) -%}
     do $incremental_index$
     begin
-        if not exists (select 1 from pg_index where indrelid = '{{ this.schema }}.{{ this.identifier }}'::regclass) then
+        if not exists (
+            select 1 from pg_index
+            where indrelid = '{{ this.schema }}.{{ this.identifier }}'::regclass
+                and (select array_agg(attribute.attname::text order by key.position)
+                     from unnest(pg_index.indkey) with ordinality as key (attnum, position)
+                     inner join pg_attribute as attribute
+                         on attribute.attrelid = pg_index.indrelid and attribute.attnum = key.attnum)
+                    = array['{{ columns | join("', '") }}']
+        ) then
             create index on {{ this }} ({{ columns | join(', ') }});
         end if;
     end
@@ -215,15 +216,48 @@
                            content_md5(ref('int_analysis_cells'), ['cell_id', 'lon', 'lat'])]) }}
 {%- endmacro %}
 
+{#- Post-hook: `analyze` the model when this run wrote a fifth of its keys or more (always when built from
+    scratch). Fewer keys, rewritten with the same shape, barely move the statistics the plans use; autovacuum
+    analyzes the table after the commit when enough rows changed. -#}
+{% macro incremental_analyze(current_keys) -%}
+    {%- if is_incremental() -%}
+    do $incremental_analyze$
+    begin
+        if (select count(*) from {{ keys_to_build_relation() }}) * 5
+                >= (select count(*) from ({{ current_keys }}) as current_keys) then
+            analyze {{ this }};
+        end if;
+    end
+    $incremental_analyze$
+    {%- else -%}
+    analyze {{ this }}
+    {%- endif -%}
+{%- endmacro %}
+
+{#- The config of an incremental model keyed by `key_columns`, whose current keys and versions are the macro
+    named `current_keys` and whose fingerprint is the macro named `fingerprint`, indexed on its key and on each
+    column list of `indexes`: `{{ config(**incremental_config(...)) }}`. The pre-hooks delete what is stale and
+    write the keys to build; the model computes exactly the keys without rows, so the new rows are appended
+    (dbt's delete+insert would look for rows of those keys again). -#}
+{% macro incremental_config(current_keys, key_columns, fingerprint, indexes=[]) -%}
+    {%- set keys = current_keys ~ "()" -%}
+    {%- set post_hooks = [] -%}
+    {%- for columns in [key_columns] + indexes -%}
+        {%- do post_hooks.append("{{ incremental_index(" ~ columns ~ ") }}") -%}
+    {%- endfor -%}
+    {%- do post_hooks.append("{{ incremental_analyze(" ~ keys ~ ") }}") -%}
+    {{ return({
+        'materialized': 'incremental',
+        'incremental_strategy': 'append',
+        'on_schema_change': 'append_new_columns',
+        'pre_hook': ["{{ incremental_forget_stale(" ~ keys ~ ", " ~ key_columns ~ ", " ~ fingerprint ~ "()) }}",
+                     "{{ incremental_plan_keys(" ~ keys ~ ", " ~ key_columns ~ ") }}"],
+        'post_hook': post_hooks,
+    }) }}
+{%- endmacro %}
+
 {#- The config of a model keyed like int_flux_cell_months_with_ensemble whose fingerprint is the macro named
     `fingerprint`: `{{ config(**incremental_by_month(...)) }}`. -#}
 {% macro incremental_by_month(fingerprint) -%}
-    {{ return({
-        'materialized': 'incremental',
-        'incremental_strategy': 'delete+insert',
-        'unique_key': ['product', 'member', 'month'],
-        'on_schema_change': 'append_new_columns',
-        'pre_hook': incremental_pre_hooks('flux_month_versions', ['product', 'member', 'month'], fingerprint),
-        'post_hook': ["{{ incremental_index(['product', 'member', 'month']) }}", "analyze {{ this }}"],
-    }) }}
+    {{ return(incremental_config('flux_month_versions', ['product', 'member', 'month'], fingerprint)) }}
 {%- endmacro %}

@@ -1,11 +1,4 @@
-{{ config(
-    materialized='incremental',
-    incremental_strategy='delete+insert',
-    unique_key=['product', 'member'],
-    on_schema_change='append_new_columns',
-    pre_hook=incremental_pre_hooks('flux_member_versions', ['product', 'member'], 'cell_means_fingerprint'),
-    post_hook=["{{ incremental_index(['product', 'member']) }}", "analyze {{ this }}"]
-) }}
+{{ config(**incremental_config('flux_member_versions', ['product', 'member'], 'cell_means_fingerprint')) }}
 
 {#- Mean annual sink per 1° cell over the period: the mean, over the years in which the cell has all 12
     months, of the sum of its monthly values; NULL when it has no such year. One row per product, member
