@@ -67,26 +67,57 @@
 {%- endmacro %}
 
 {#- The keys of `current_keys` (with their version) that the model holds no row of: what this run computes
-    (every key when the model is built from scratch). -#}
+    (every key when the model is built from scratch). One probe of the key index per key (a `not exists`
+    lets the planner turn it into an anti join that reads the whole index). -#}
 {% macro incremental_keys_to_build(current_keys, key_columns) -%}
     select current_keys.*
     from ({{ current_keys }}) as current_keys
     {%- if is_incremental() %}
-    where not exists (
-        select 1 from {{ this }} as stored
+    where (
+        select true from {{ this }} as stored
         where
         {%- for column in key_columns %}
             stored.{{ column }} = current_keys.{{ column }}{{ " and" if not loop.last }}
         {%- endfor %}
-    )
+        limit 1
+    ) is null
     {%- endif %}
 {%- endmacro %}
 
-{#- Post-hook: an incremental model's index on its key, created once (incremental runs keep the table). -#}
+{#- The temporary table (dropped at the model's commit) of the keys this run computes. -#}
+{% macro keys_to_build_relation() -%}
+    pg_temp."{{ this.identifier }}__keys_to_build"
+{%- endmacro %}
+
+{#- Pre-hook (after incremental_forget_stale): the keys this run computes, written to keys_to_build_relation()
+    and analyzed, for the model to read with `keys_to_build as ({{ keys_to_build() }})`. The planner then knows
+    how many keys there are: a hundred keys are read through the upstream key index, all of them by a scan.
+    (Estimated from the raw keys instead, the planner expects thousands of keys whatever the change, and reads
+    the whole upstream table for a few of them, or probes it once per upstream row.) -#}
+{% macro incremental_plan_keys(current_keys, key_columns) -%}
+    drop table if exists {{ keys_to_build_relation() }};
+    create temporary table {{ keys_to_build_relation() }} on commit drop as
+    {{ incremental_keys_to_build(current_keys, key_columns) }};
+    analyze {{ keys_to_build_relation() }}
+{%- endmacro %}
+
+{% macro keys_to_build() -%}
+    select * from {{ keys_to_build_relation() }}
+{%- endmacro %}
+
+{#- Post-hook: an incremental model's index on `columns`, created once (incremental runs keep the table). -#}
 {% macro incremental_index(columns) -%}
     do $incremental_index$
     begin
-        if not exists (select 1 from pg_index where indrelid = '{{ this.schema }}.{{ this.identifier }}'::regclass) then
+        if not exists (
+            select 1 from pg_index
+            where indrelid = '{{ this.schema }}.{{ this.identifier }}'::regclass
+                and (select array_agg(attribute.attname::text order by key.position)
+                     from unnest(pg_index.indkey) with ordinality as key (attnum, position)
+                     inner join pg_attribute as attribute
+                         on attribute.attrelid = pg_index.indrelid and attribute.attnum = key.attnum)
+                    = array['{{ columns | join("', '") }}']
+        ) then
             create index on {{ this }} ({{ columns | join(', ') }});
         end if;
     end
@@ -136,15 +167,31 @@
     {{ inputs_fingerprint([upstream_fingerprint(ref('int_flux_cell_months_harmonised'))]) }}
 {%- endmacro %}
 
-{#- The rows of int_flux_cell_months_with_ensemble of the CTE keys_to_build, with their version. -#}
-{% macro cell_months_to_build() -%}
+{#- The rows of int_flux_cell_months_with_ensemble of the CTE keys_to_build (keyed by `key_columns`), with
+    their version. -#}
+{% macro cell_months_to_build(key_columns=['product', 'member', 'month']) -%}
     select cell_months.product, cell_months.member, cell_months.month, cell_months.cell_id, cell_months.sink_gc_m2,
         keys_to_build.source_version
     from {{ ref('int_flux_cell_months_with_ensemble') }} as cell_months
     inner join keys_to_build
-        on cell_months.product = keys_to_build.product
-        and cell_months.member = keys_to_build.member
-        and cell_months.month = keys_to_build.month
+        on
+        {%- for column in key_columns %}
+            cell_months.{{ column }} = keys_to_build.{{ column }}{{ " and" if not loop.last }}
+        {%- endfor %}
+{%- endmacro %}
+
+{#- The (cell_id, sink_gc_m2) of int_flux_cell_months_with_ensemble of the key `keys_to_build` (product, member,
+    month), for a `cross join lateral` over keys_to_build: the models downstream aggregate key by key, each
+    key's cells read through the key index (a few groups per key, where one aggregate over all the keys
+    would be sorted, the planner expecting as many groups as rows). -#}
+{% macro cell_months_of_key() -%}
+    (
+        select stored.cell_id, stored.sink_gc_m2
+        from {{ ref('int_flux_cell_months_with_ensemble') }} as stored
+        where stored.product = keys_to_build.product
+            and stored.member = keys_to_build.member
+            and stored.month = keys_to_build.month
+    )
 {%- endmacro %}
 
 {#- Fingerprints of the models downstream of the cell-months: the cell-months' own and the weights used. -#}
@@ -169,16 +216,48 @@
                            content_md5(ref('int_analysis_cells'), ['cell_id', 'lon', 'lat'])]) }}
 {%- endmacro %}
 
+{#- Post-hook: `analyze` the model when this run wrote a fifth of its keys or more (always when built from
+    scratch). Fewer keys, rewritten with the same shape, barely move the statistics the plans use; autovacuum
+    analyzes the table after the commit when enough rows changed. -#}
+{% macro incremental_analyze(current_keys) -%}
+    {%- if is_incremental() -%}
+    do $incremental_analyze$
+    begin
+        if (select count(*) from {{ keys_to_build_relation() }}) * 5
+                >= (select count(*) from ({{ current_keys }}) as current_keys) then
+            analyze {{ this }};
+        end if;
+    end
+    $incremental_analyze$
+    {%- else -%}
+    analyze {{ this }}
+    {%- endif -%}
+{%- endmacro %}
+
+{#- The config of an incremental model keyed by `key_columns`, whose current keys and versions are the macro
+    named `current_keys` and whose fingerprint is the macro named `fingerprint`, indexed on its key and on each
+    column list of `indexes`: `{{ config(**incremental_config(...)) }}`. The pre-hooks delete what is stale and
+    write the keys to build; the model computes exactly the keys without rows, so the new rows are appended
+    (dbt's delete+insert would look for rows of those keys again). -#}
+{% macro incremental_config(current_keys, key_columns, fingerprint, indexes=[]) -%}
+    {%- set keys = current_keys ~ "()" -%}
+    {%- set post_hooks = [] -%}
+    {%- for columns in [key_columns] + indexes -%}
+        {%- do post_hooks.append("{{ incremental_index(" ~ columns ~ ") }}") -%}
+    {%- endfor -%}
+    {%- do post_hooks.append("{{ incremental_analyze(" ~ keys ~ ") }}") -%}
+    {{ return({
+        'materialized': 'incremental',
+        'incremental_strategy': 'append',
+        'on_schema_change': 'append_new_columns',
+        'pre_hook': ["{{ incremental_forget_stale(" ~ keys ~ ", " ~ key_columns ~ ", " ~ fingerprint ~ "()) }}",
+                     "{{ incremental_plan_keys(" ~ keys ~ ", " ~ key_columns ~ ") }}"],
+        'post_hook': post_hooks,
+    }) }}
+{%- endmacro %}
+
 {#- The config of a model keyed like int_flux_cell_months_with_ensemble whose fingerprint is the macro named
     `fingerprint`: `{{ config(**incremental_by_month(...)) }}`. -#}
 {% macro incremental_by_month(fingerprint) -%}
-    {{ return({
-        'materialized': 'incremental',
-        'incremental_strategy': 'delete+insert',
-        'unique_key': ['product', 'member', 'month'],
-        'on_schema_change': 'append_new_columns',
-        'pre_hook': ["{{ incremental_forget_stale(flux_month_versions(), ['product', 'member', 'month'], "
-                     ~ fingerprint ~ "()) }}"],
-        'post_hook': ["{{ incremental_index(['product', 'member', 'month']) }}", "analyze {{ this }}"],
-    }) }}
+    {{ return(incremental_config('flux_month_versions', ['product', 'member', 'month'], fingerprint)) }}
 {%- endmacro %}

@@ -129,7 +129,8 @@ def screen_inbox(files: list[InboxFile], catalog: Catalog,
                  loaded: frozenset[Path] = frozenset()) -> tuple[list[FileOutcome], list[InboxFile]]:
     """Decide what can be decided before loading: files the catalog skips, files of no known product or member
     (unless `loaded` already, e.g. by hand with an explicit --member), and members for which two files hold a
-    same month (all their files refused). Returns (those outcomes, the files left to load)."""
+    same month (all their files refused; a member whose files are all `loaded` is not read again: each of them
+    still owns its months). Returns (those outcomes, the files left to load)."""
     decided: dict[Path, FileOutcome] = {}
     members: dict[tuple[str, str], list[InboxFile]] = {}
     for item in files:
@@ -144,7 +145,8 @@ def screen_inbox(files: list[InboxFile], catalog: Catalog,
                 message = str(exc) if shown(item.path) in str(exc) else str(file_error(item.path, str(exc)))
                 decided[item.path] = FileOutcome(item, FileStatus.FAILED, message=message)
     claims = []
-    for group in (g for g in members.values() if len(g) > 1):  # a member's only file cannot conflict
+    # a member's only file cannot conflict, nor can files that all still own their months in raw
+    for group in (g for g in members.values() if len(g) > 1 and any(item.path not in loaded for item in g)):
         for item in group:
             try:
                 claims.append(check_metadata(item.path, catalog.product(item.product)))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import time
 
 import psycopg
@@ -10,7 +11,8 @@ import pytest
 from sinkload.db.locks import LockBusy, advisory_lock
 from sinkload.db.raw_state import SOURCE_GROUPS, group_tables
 from sinkload.db.warehouse import Warehouse
-from sinkload.dbt.selection import dbt_selection, downstream, list_models
+from sinkload.dbt.runner import MANIFEST, PROJECT_STAMP
+from sinkload.dbt.selection import dbt_selection, downstream, list_models, manifest_models
 from sinkload.reload import LOCK_NAME
 from tests.support import add_fake_batch, fresh_database, reload_runs, run_cli, start_cli
 
@@ -124,3 +126,20 @@ def test_the_models_downstream_of_a_group_are_what_dbt_selects(own_db, group):
     walked = {n.unique_id for n in downstream(every, tables)}
     assert walked == {n.unique_id for n in list_models(warehouse, dbt_selection(tables))}
     assert walked and len(walked) < len(every)
+
+
+def test_the_reload_plans_from_the_last_manifest_while_the_project_is_unchanged(own_db):
+    """The models read from the manifest a dbt run wrote are those `dbt ls` lists; a manifest written by
+    another dbt run since, or project files other than those the run parsed, send the planning to `dbt ls`."""
+    warehouse = Warehouse.of(own_db)
+    target = own_db.dbt_project_dir / "target"
+    listed = list_models(warehouse)  # a dbt run: its manifest and the project's digest
+    assert sorted(manifest_models(own_db.dbt_project_dir) or [], key=str) == sorted(listed, key=str)
+    later = (target / PROJECT_STAMP).stat().st_mtime + 1
+    os.utime(target / MANIFEST, (later, later))
+    assert manifest_models(own_db.dbt_project_dir) is None
+    list_models(warehouse)
+    (target / PROJECT_STAMP).write_text("the digest of other files")
+    assert manifest_models(own_db.dbt_project_dir) is None
+    list_models(warehouse)
+    assert manifest_models(own_db.dbt_project_dir) is not None

@@ -110,3 +110,14 @@ def test_screening_skips_refuses_and_passes_files(tmp_path):
         assert status[path][0] == "failed"
         assert str(old) in status[path][1] and str(new) in status[path][1] and "both hold" in status[path][1]
     assert {item.path for item in left} == {other, *parts}
+
+
+def test_screening_reads_a_members_files_only_when_one_of_them_is_new(tmp_path):
+    """Files that all still own their months in raw (`loaded`) are not opened again on every reload; a new file
+    beside them has every file of its member read (here: not NetCDF, so all refused)."""
+    parts = [write_file(tmp_path / "vegas" / f"VEGAS_{k}.nc", b"not NetCDF") for k in range(3)]
+    catalog = load_catalog(Settings.from_env().catalog)
+    decided, left = screen_inbox(scan_inbox(tmp_path), catalog, frozenset(parts))
+    assert decided == [] and {item.path for item in left} == set(parts)
+    decided, left = screen_inbox(scan_inbox(tmp_path), catalog, frozenset(parts[:2]))
+    assert {outcome.file.path for outcome in decided if outcome.status == "failed"} == set(parts) and left == []

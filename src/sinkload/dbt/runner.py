@@ -10,6 +10,7 @@ import sys
 from pathlib import Path
 from urllib.parse import parse_qs, unquote, urlsplit
 
+from sinkload.build_state import project_digest
 from sinkload.db.warehouse import Warehouse
 from sinkload.errors import SinkloadError
 from sinkload.settings import Settings
@@ -51,6 +52,13 @@ def build_identity(settings: Settings) -> dict[str, str]:
     return identity
 
 
+# Written next to dbt's manifest.json after each dbt run that succeeded: the digest of the project's files
+# (build_state.project_digest) taken before the run, i.e. of what that run parsed unless a file changed meanwhile
+# (then it no longer matches the files). selection.manifest_models plans from that manifest when it matches.
+MANIFEST = "manifest.json"
+PROJECT_STAMP = "sinkload_project_digest"
+
+
 def run_dbt(warehouse: Warehouse, args: list[str], dbt_vars: dict | None = None,
             ) -> subprocess.CompletedProcess:
     """Run `dbt <args>` in the project as the transformer and return it (its log in `.stdout`, for the CLI to
@@ -63,9 +71,12 @@ def run_dbt(warehouse: Warehouse, args: list[str], dbt_vars: dict | None = None,
     argv = [dbt_executable(), *args, "--project-dir", str(settings.dbt_project_dir),
             "--profiles-dir", str(settings.dbt_project_dir), "--target-path", str(target_dir),
             "--vars", json.dumps(variables)]
+    parsed = project_digest(settings.dbt_project_dir)
     result = subprocess.run(argv, env=env, capture_output=True, text=True, check=False)
     if result.returncode != 0:
         raise DbtFailed(f"dbt {args[0]} failed: {failure_detail(result.stdout, result.stderr)}", result.stdout)
+    if (target_dir / MANIFEST).exists():
+        (target_dir / PROJECT_STAMP).write_text(parsed)
     return result
 
 

@@ -1,21 +1,15 @@
 {#- Incremental by (product, member, month) (macros/incremental.sql): a member's month is redone when its
     raw batch changed, the ensemble_mean of a product's month when the batch of any of its members that
-    month changed; everything when the harmonised model's fingerprint or this SQL changed. -#}
-{{ config(
-    materialized='incremental',
-    incremental_strategy='delete+insert',
-    unique_key=['product', 'member', 'month'],
-    on_schema_change='append_new_columns',
-    pre_hook=["{{ incremental_forget_stale(flux_month_versions(), ['product', 'member', 'month'],
-                                           with_ensemble_fingerprint()) }}"],
-    post_hook=["{{ incremental_index(['product', 'member', 'month']) }}", "analyze {{ this }}"]
-) }}
+    month changed; everything when the harmonised model's fingerprint or this SQL changed. Indexed on
+    written_by_build as well: its tests read the rows written since the last publication. -#}
+{{ config(**incremental_config('flux_month_versions', ['product', 'member', 'month'], 'with_ensemble_fingerprint',
+                              indexes=[['written_by_build']])) }}
 
 {#- The harmonised members by name, plus the computed member `ensemble_mean` of each ensemble product:
     per 1° cell and month, the mean over the members that have a value there. -#}
 
 with keys_to_build as (
-    {{ incremental_keys_to_build(flux_month_versions(), ['product', 'member', 'month']) }}
+    {{ keys_to_build() }}
 ),
 
 member_months as (

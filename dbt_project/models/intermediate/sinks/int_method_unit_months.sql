@@ -6,11 +6,7 @@
     rebuilds every row. -#}
 
 with keys_to_build as (
-    {{ incremental_keys_to_build(flux_month_versions(), ['product', 'member', 'month']) }}
-),
-
-cell_months as (
-    {{ cell_months_to_build() }}
+    {{ keys_to_build() }}
 ),
 
 weights as (
@@ -19,19 +15,22 @@ weights as (
 
 final as (
     select
-        weights.method,
-        cell_months.product,
-        cell_months.member,
-        weights.scope,
-        weights.unit,
-        cell_months.month,
-        sum(cell_months.sink_gc_m2 * weights.weight_m2) / 1e15 as sink_pgc,
-        cell_months.source_version,
+        unit_sums.method,
+        keys_to_build.product,
+        keys_to_build.member,
+        unit_sums.scope,
+        unit_sums.unit,
+        keys_to_build.month,
+        unit_sums.sink_pgc,
+        keys_to_build.source_version,
         {{ method_weights_fingerprint() }} as inputs_fingerprint
-    from cell_months
-    inner join weights on cell_months.cell_id = weights.cell_id
-    group by weights.method, cell_months.product, cell_months.member, weights.scope, weights.unit, cell_months.month,
-        cell_months.source_version
+    from keys_to_build
+    cross join lateral (
+        select weights.method, weights.scope, weights.unit, sum(cell_months.sink_gc_m2 * weights.weight_m2) / 1e15 as sink_pgc
+        from {{ cell_months_of_key() }} as cell_months
+        inner join weights on cell_months.cell_id = weights.cell_id
+        group by weights.method, weights.scope, weights.unit
+    ) as unit_sums
 )
 
 select * from final

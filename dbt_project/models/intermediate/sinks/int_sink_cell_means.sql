@@ -1,11 +1,4 @@
-{{ config(
-    materialized='incremental',
-    incremental_strategy='delete+insert',
-    unique_key=['product', 'member'],
-    on_schema_change='append_new_columns',
-    pre_hook=["{{ incremental_forget_stale(flux_member_versions(), ['product', 'member'], cell_means_fingerprint()) }}"],
-    post_hook=["{{ incremental_index(['product', 'member']) }}", "analyze {{ this }}"]
-) }}
+{{ config(**incremental_config('flux_member_versions', ['product', 'member'], 'cell_means_fingerprint')) }}
 
 {#- Mean annual sink per 1° cell over the period: the mean, over the years in which the cell has all 12
     months, of the sum of its monthly values; NULL when it has no such year. One row per product, member
@@ -13,15 +6,11 @@
     a member whose batch of any month changed is redone whole. -#}
 
 with keys_to_build as (
-    {{ incremental_keys_to_build(flux_member_versions(), ['product', 'member']) }}
+    {{ keys_to_build() }}
 ),
 
 cell_months as (
-    select cell_months.product, cell_months.member, cell_months.month, cell_months.cell_id, cell_months.sink_gc_m2
-    from {{ ref('int_flux_cell_months_with_ensemble') }} as cell_months
-    inner join keys_to_build
-        on cell_months.product = keys_to_build.product
-        and cell_months.member = keys_to_build.member
+    {{ cell_months_to_build(['product', 'member']) }}
 ),
 
 cells as (

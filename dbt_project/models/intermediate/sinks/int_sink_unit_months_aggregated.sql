@@ -6,19 +6,18 @@
     a change of the unit weights (regions, land cover) rebuilds every row. -#}
 
 with keys_to_build as (
-    {{ incremental_keys_to_build(flux_month_versions(), ['product', 'member', 'month']) }}
-),
-
-cell_months as (
-    {{ cell_months_to_build() }}
+    {{ keys_to_build() }}
 ),
 
 weights as (
     select scope, unit, cell_id, weight_m2 from {{ ref('int_unit_cell_weights') }}
 ),
 
+{#- the keys with cells (a key without any has no rows) -#}
 product_months as (
-    select distinct product, member, month, source_version from cell_months
+    select keys_to_build.product, keys_to_build.member, keys_to_build.month, keys_to_build.source_version
+    from keys_to_build
+    where exists (select 1 from {{ cell_months_of_key() }} as cell_months)
 ),
 
 unit_sizes as (
@@ -29,17 +28,26 @@ unit_sizes as (
 
 sums as (
     select
-        cell_months.product,
-        cell_months.member,
-        weights.scope,
-        weights.unit,
-        cell_months.month,
-        sum(cell_months.sink_gc_m2 * weights.weight_m2) / 1e12 as sink_tgc,
-        count(*) as n_valid_cells,
-        sum(weights.weight_m2) as valid_area_m2
-    from cell_months
-    inner join weights on cell_months.cell_id = weights.cell_id
-    group by 1, 2, 3, 4, 5
+        keys_to_build.product,
+        keys_to_build.member,
+        unit_sums.scope,
+        unit_sums.unit,
+        keys_to_build.month,
+        unit_sums.sink_tgc,
+        unit_sums.n_valid_cells,
+        unit_sums.valid_area_m2
+    from keys_to_build
+    cross join lateral (
+        select
+            weights.scope,
+            weights.unit,
+            sum(cell_months.sink_gc_m2 * weights.weight_m2) / 1e12 as sink_tgc,
+            count(*) as n_valid_cells,
+            sum(weights.weight_m2) as valid_area_m2
+        from {{ cell_months_of_key() }} as cell_months
+        inner join weights on cell_months.cell_id = weights.cell_id
+        group by weights.scope, weights.unit
+    ) as unit_sums
 ),
 
 final as (

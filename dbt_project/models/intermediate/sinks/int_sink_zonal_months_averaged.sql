@@ -6,11 +6,7 @@
     a change of the national weights rebuilds every row. -#}
 
 with keys_to_build as (
-    {{ incremental_keys_to_build(flux_month_versions(), ['product', 'member', 'month']) }}
-),
-
-cell_months as (
-    {{ cell_months_to_build() }}
+    {{ keys_to_build() }}
 ),
 
 national_weights as (
@@ -23,17 +19,23 @@ cells as (
 
 bands as (
     select
-        cell_months.product,
-        cell_months.member,
-        cells.lat,
-        cell_months.month,
-        cell_months.source_version,
-        sum(cell_months.sink_gc_m2 * national_weights.weight_m2) / sum(national_weights.weight_m2)
-            as sink_gc_m2_month
-    from cell_months
-    inner join national_weights on cell_months.cell_id = national_weights.cell_id
-    inner join cells on cell_months.cell_id = cells.cell_id
-    group by 1, 2, 3, 4, 5
+        keys_to_build.product,
+        keys_to_build.member,
+        key_bands.lat,
+        keys_to_build.month,
+        keys_to_build.source_version,
+        key_bands.sink_gc_m2_month
+    from keys_to_build
+    cross join lateral (
+        select
+            cells.lat,
+            sum(cell_months.sink_gc_m2 * national_weights.weight_m2) / sum(national_weights.weight_m2)
+                as sink_gc_m2_month
+        from {{ cell_months_of_key() }} as cell_months
+        inner join national_weights on cell_months.cell_id = national_weights.cell_id
+        inner join cells on cell_months.cell_id = cells.cell_id
+        group by cells.lat
+    ) as key_bands
 ),
 
 final as (
