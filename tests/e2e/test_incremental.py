@@ -197,7 +197,7 @@ def test_scoped_data_tests_still_fail(world):
     fails the build and nothing is published; once it is gone the next build publishes."""
     settings, _directory, _inbox, _member_file, _field = world
     before = marts_rows(settings)
-    columns = "product_id, member_id, month, cell_id, sink_gc_m2, n_native_cells, batch_id, inputs_fingerprint"
+    columns = "product_id, member_id, month, cell_id, sink_gc_m2, n_native_cells, source_version, inputs_fingerprint"
     bad_row = (f"insert into {HARMONISED} ({columns}, written_by_build) select {columns.replace('sink_gc_m2', 'null')}, "
                f"(select max(build_id) + 1 from intermediate.build_run) from {HARMONISED} limit 1")
     with psycopg.connect(settings.database_url) as conn:

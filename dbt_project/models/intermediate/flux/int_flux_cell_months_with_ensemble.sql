@@ -1,6 +1,6 @@
 {#- Incremental by (product, member, month) (macros/incremental.sql): a member's month is redone when its
-    raw batch changed, the ensemble_mean of a product's month when the batch of any of its members that
-    month changed; everything when the harmonised model's fingerprint or this SQL changed. -#}
+    stored content (raw.flux_tile.month_digest) changed, the ensemble_mean of a product's month when that of
+    any of its members that month changed; everything when the harmonised model's fingerprint or this SQL changed. -#}
 {{ config(
     materialized='incremental',
     incremental_strategy='delete+insert',
