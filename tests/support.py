@@ -251,6 +251,16 @@ def build_world(settings: Settings, directory: Path, years: range = YEARS_DEFAUL
     return inbox, member_file, field
 
 
+def catalog_of_any_length(base_settings: Settings, directory: Path) -> Path:
+    """The shipped catalog, but MIP member files of any number of months (so that months can be appended)."""
+    text = base_settings.catalog.read_text(encoding="utf-8")
+    fixed = "time: {rule: start_date, first_month: 2015-01, n_months: 72}"
+    assert fixed in text
+    path = directory / "catalog.yaml"
+    path.write_text(text.replace(fixed, "time: {rule: start_date}", 1), encoding="utf-8")
+    return path
+
+
 def replace_atomically(member_file: Path, field, years: range) -> None:
     """Write a new version under a hidden name and rename it over the old one (the documented upload)."""
     hidden = member_file.with_name("." + member_file.name)

@@ -19,6 +19,7 @@ from tests.support import (
     WORLD_WEST,
     assert_marts_equal,
     build_world,
+    catalog_of_any_length,
     fresh_database,
     marts_rows,
     rectangle_feature,
@@ -61,16 +62,6 @@ def equals_full_refresh(settings) -> dict:
     full = marts_rows(settings)
     assert_marts_equal(incremental, full)
     return full
-
-
-def catalog_of_any_length(base_settings, directory):
-    """The shipped catalog, but MIP member files of any number of months (so that months can be appended)."""
-    text = base_settings.catalog.read_text(encoding="utf-8")
-    fixed = "time: {rule: start_date, first_month: 2015-01, n_months: 72}"
-    assert fixed in text
-    path = directory / "catalog.yaml"
-    path.write_text(text.replace(fixed, "time: {rule: start_date}", 1), encoding="utf-8")
-    return path
 
 
 @pytest.fixture(scope="module")
