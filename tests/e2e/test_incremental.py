@@ -17,10 +17,9 @@ from tests.support import (
     WORLD_PRODUCT,
     WORLD_SOUTH,
     WORLD_WEST,
+    any_length_world,
     assert_marts_equal,
-    build_world,
-    catalog_of_any_length,
-    fresh_database,
+    equals_full_refresh,
     marts_rows,
     rectangle_feature,
     replace_atomically,
@@ -29,16 +28,12 @@ from tests.support import (
     write_geojson,
     write_mip_member,
 )
+from tests.support import run_cli_ok as cli
 
 pytestmark = pytest.mark.slow
 
 YEARS = range(2015, 2019)  # 2019 is appended later, inside the default period 2015..2019
 HARMONISED = "intermediate.int_flux_cell_months_harmonised"
-
-
-def cli(settings, *args) -> None:
-    result = run_cli(settings, *args)
-    assert result.returncode == 0, result.stdout[-3000:] + result.stderr
 
 
 def row_versions(settings, member: str) -> set[str]:
@@ -55,21 +50,11 @@ def harmonised_months(settings, member: str) -> int:
                             "where m.name = %s", [member]).fetchone()[0]
 
 
-def equals_full_refresh(settings) -> dict:
-    """Check the current (incremental) marts against a full rebuild's; returns the snapshot."""
-    incremental = marts_rows(settings)
-    cli(settings, "build", "--full-refresh")
-    full = marts_rows(settings)
-    assert_marts_equal(incremental, full)
-    return full
-
-
 @pytest.fixture(scope="module")
 def world(server_url, base_settings, tmp_path_factory):
     directory = tmp_path_factory.mktemp("incremental")
-    with pytest.MonkeyPatch.context() as patch, fresh_database(server_url, base_settings, "incremental") as settings:
-        patch.setenv("SINKLOAD_CATALOG", str(catalog_of_any_length(base_settings, directory)))
-        inbox, member_file, field = build_world(settings, directory, years=YEARS)
+    with any_length_world(server_url, base_settings, directory, "incremental", YEARS) as (settings, inbox, member_file,
+                                                                                          field):
         yield settings, directory, inbox, member_file, field
 
 

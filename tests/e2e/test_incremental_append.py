@@ -13,16 +13,14 @@ import pytest
 
 from tests.support import (
     WORLD_PRODUCT,
-    assert_marts_equal,
-    build_world,
-    catalog_of_any_length,
-    fresh_database,
+    any_length_world,
+    equals_full_refresh,
     marts_rows,
     replace_atomically,
-    run_cli,
     world_field,
     write_mip_member,
 )
+from tests.support import run_cli_ok as cli
 
 pytestmark = pytest.mark.slow
 
@@ -34,11 +32,6 @@ MODELS = ("CAMS", "OU")
 # The tables of the incremental models whose rows per (member, month) are compared.
 HARMONISED = "intermediate.int_flux_cell_months_harmonised"
 WITH_ENSEMBLE = "intermediate.int_flux_cell_months_with_ensemble"
-
-
-def cli(settings, *args) -> None:
-    result = run_cli(settings, *args)
-    assert result.returncode == 0, result.stdout[-3000:] + result.stderr
 
 
 def month_of(k: int) -> datetime.date:
@@ -86,19 +79,11 @@ def sha256(path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
-def equals_full_refresh(settings) -> None:
-    incremental = marts_rows(settings)
-    cli(settings, "build", "--full-refresh")
-    assert_marts_equal(incremental, marts_rows(settings))
-
-
 @pytest.fixture(scope="module")
 def world(server_url, base_settings, tmp_path_factory):
     """Two members of the MIP product, 36 months each, loaded and built; their files and rate fields."""
     directory = tmp_path_factory.mktemp("incremental_append")
-    with pytest.MonkeyPatch.context() as patch, fresh_database(server_url, base_settings, "append") as settings:
-        patch.setenv("SINKLOAD_CATALOG", str(catalog_of_any_length(base_settings, directory)))
-        inbox, cams_file, cams = build_world(settings, directory, years=YEARS)
+    with any_length_world(server_url, base_settings, directory, "append", YEARS) as (settings, inbox, cams_file, cams):
         ou_file = cams_file.with_name("OU_gridded_fluxes_LNLGIS.nc4")
         ou = world_field(seed=7, years=YEARS, scale=0.8)
         write_mip_member(ou_file, ou, YEARS)
