@@ -251,6 +251,34 @@ def build_world(settings: Settings, directory: Path, years: range = YEARS_DEFAUL
     return inbox, member_file, field
 
 
+def run_cli_ok(settings: Settings, *args: object) -> None:
+    """Run the CLI; fail the test with its output unless it exits 0."""
+    result = run_cli(settings, *args)
+    assert result.returncode == 0, result.stdout[-3000:] + result.stderr
+
+
+@contextmanager
+def any_length_world(server_url: str, base_settings: Settings, directory: Path, label: str,
+                     years: range) -> Iterator[tuple[Settings, Path, Path, object]]:
+    """The small world in a fresh database, read with a catalog that takes MIP member files of any length:
+    (settings, inbox, member file, its rate field)."""
+    import pytest
+
+    with pytest.MonkeyPatch.context() as patch, fresh_database(server_url, base_settings, label) as settings:
+        patch.setenv("SINKLOAD_CATALOG", str(catalog_of_any_length(base_settings, directory)))
+        yield settings, *build_world(settings, directory, years=years)
+
+
+def catalog_of_any_length(base_settings: Settings, directory: Path) -> Path:
+    """The shipped catalog, but MIP member files of any number of months (so that months can be appended)."""
+    text = base_settings.catalog.read_text(encoding="utf-8")
+    fixed = "time: {rule: start_date, first_month: 2015-01, n_months: 72}"
+    assert fixed in text
+    path = directory / "catalog.yaml"
+    path.write_text(text.replace(fixed, "time: {rule: start_date}", 1), encoding="utf-8")
+    return path
+
+
 def replace_atomically(member_file: Path, field, years: range) -> None:
     """Write a new version under a hidden name and rename it over the old one (the documented upload)."""
     hidden = member_file.with_name("." + member_file.name)
@@ -313,3 +341,12 @@ def assert_marts_equal(incremental: dict, full: dict) -> None:
         assert len(incremental[view]) == len(full[view]), view
         for got, wanted in zip(incremental[view], full[view], strict=True):
             assert len(got) == len(wanted) and all(map(same_values, got, wanted)), (view, got, wanted)
+
+
+def equals_full_refresh(settings: Settings) -> dict:
+    """Check the current (incremental) marts against those of `sinkload build --full-refresh`; returns the latter."""
+    incremental = marts_rows(settings)
+    run_cli_ok(settings, "build", "--full-refresh")
+    full = marts_rows(settings)
+    assert_marts_equal(incremental, full)
+    return full

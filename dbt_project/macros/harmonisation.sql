@@ -1,5 +1,7 @@
 {#- Incremental harmonisation (models/intermediate/flux/int_flux_cell_months_harmonised.sql, docs/architecture.md),
-    by the mechanism of macros/incremental.sql: its version column is the raw batch_id. -#}
+    by the mechanism of macros/incremental.sql: its version column `source_version` is the stored month's content
+    digest (raw.flux_tile.month_digest), not the batch: a newer file whose month holds the same values re-points
+    the tiles to its batch, and the month is not recomputed. -#}
 
 {#- The inputs of harmonisation other than the tiles (macros/incremental.sql): the analysis cells, the
     native grids, the sphere's radius and the SQL of this model and of the models it reads. The period is
@@ -13,9 +15,10 @@
     ]) }}
 {%- endmacro %}
 
-{#- The (product, member, month, batch) of the tiles in the period: what the model should hold. -#}
+{#- The (product, member, month) of the tiles in the period with their version (the month's digest): what
+    the model should hold. -#}
 {% macro harmonisation_raw_keys() -%}
-    select distinct product_id, member_id, month, batch_id
+    select distinct product_id, member_id, month, month_digest as source_version
     from {{ ref('stg_raw__flux_tiles') }}
     where month between {{ period_first_month() }} and {{ period_last_month() }}
 {%- endmacro %}

@@ -1,6 +1,6 @@
 {#- Incremental models keyed by what changed (docs/architecture.md "Incremental models"). Every such model
-    stores, per row, the version of its key's inputs (`source_version`: the raw batch, or an md5 of the
-    batches a key depends on) and a fingerprint of everything else its values depend on
+    stores, per row, the version of its key's inputs (`source_version`: the month's digest, or an md5 of the
+    digests a key depends on) and a fingerprint of everything else its values depend on
     (`inputs_fingerprint`). Before an incremental run the rows whose key no longer has that version, or whose
     fingerprint differs, are deleted (`incremental_forget_stale`, a pre-hook); the model then computes only
     the keys left without rows (`incremental_keys_to_build`). So a build does the work of what changed since
@@ -124,7 +124,7 @@
     $incremental_index$
 {%- endmacro %}
 
-{#- The (product, member, month) of the flux in the period with their ids and version (the raw batch). -#}
+{#- The (product, member, month) of the flux in the period with their ids and version (the month's digest). -#}
 {% macro flux_member_months() -%}
     select
         products.product_id,
@@ -133,15 +133,15 @@
         members.member_id,
         members.member,
         raw_keys.month,
-        raw_keys.batch_id::text as source_version
+        raw_keys.source_version
     from ({{ harmonisation_raw_keys() }}) as raw_keys
     inner join {{ ref('stg_raw__products') }} as products on raw_keys.product_id = products.product_id
     inner join {{ ref('stg_raw__members') }} as members on raw_keys.member_id = members.member_id
 {%- endmacro %}
 
 {#- The keys (product, member, month) of int_flux_cell_months_with_ensemble and of the models keyed like it,
-    with their version: a member's month is its batch; the computed ensemble_mean of an ensemble product's
-    month depends on the batches of all its members that month. -#}
+    with their version: a member's month is its digest; the computed ensemble_mean of an ensemble product's
+    month depends on the digests of all its members that month. -#}
 {% macro flux_month_versions() -%}
     with member_months as (
         {{ flux_member_months() }}

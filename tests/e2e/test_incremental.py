@@ -17,9 +17,9 @@ from tests.support import (
     WORLD_PRODUCT,
     WORLD_SOUTH,
     WORLD_WEST,
+    any_length_world,
     assert_marts_equal,
-    build_world,
-    fresh_database,
+    equals_full_refresh,
     marts_rows,
     rectangle_feature,
     replace_atomically,
@@ -28,16 +28,12 @@ from tests.support import (
     write_geojson,
     write_mip_member,
 )
+from tests.support import run_cli_ok as cli
 
 pytestmark = pytest.mark.slow
 
 YEARS = range(2015, 2019)  # 2019 is appended later, inside the default period 2015..2019
 HARMONISED = "intermediate.int_flux_cell_months_harmonised"
-
-
-def cli(settings, *args) -> None:
-    result = run_cli(settings, *args)
-    assert result.returncode == 0, result.stdout[-3000:] + result.stderr
 
 
 def row_versions(settings, member: str) -> set[str]:
@@ -54,31 +50,11 @@ def harmonised_months(settings, member: str) -> int:
                             "where m.name = %s", [member]).fetchone()[0]
 
 
-def equals_full_refresh(settings) -> dict:
-    """Check the current (incremental) marts against a full rebuild's; returns the snapshot."""
-    incremental = marts_rows(settings)
-    cli(settings, "build", "--full-refresh")
-    full = marts_rows(settings)
-    assert_marts_equal(incremental, full)
-    return full
-
-
-def catalog_of_any_length(base_settings, directory):
-    """The shipped catalog, but MIP member files of any number of months (so that months can be appended)."""
-    text = base_settings.catalog.read_text(encoding="utf-8")
-    fixed = "time: {rule: start_date, first_month: 2015-01, n_months: 72}"
-    assert fixed in text
-    path = directory / "catalog.yaml"
-    path.write_text(text.replace(fixed, "time: {rule: start_date}", 1), encoding="utf-8")
-    return path
-
-
 @pytest.fixture(scope="module")
 def world(server_url, base_settings, tmp_path_factory):
     directory = tmp_path_factory.mktemp("incremental")
-    with pytest.MonkeyPatch.context() as patch, fresh_database(server_url, base_settings, "incremental") as settings:
-        patch.setenv("SINKLOAD_CATALOG", str(catalog_of_any_length(base_settings, directory)))
-        inbox, member_file, field = build_world(settings, directory, years=YEARS)
+    with any_length_world(server_url, base_settings, directory, "incremental", YEARS) as (settings, inbox, member_file,
+                                                                                          field):
         yield settings, directory, inbox, member_file, field
 
 
@@ -197,7 +173,7 @@ def test_scoped_data_tests_still_fail(world):
     fails the build and nothing is published; once it is gone the next build publishes."""
     settings, _directory, _inbox, _member_file, _field = world
     before = marts_rows(settings)
-    columns = "product_id, member_id, month, cell_id, sink_gc_m2, n_native_cells, batch_id, inputs_fingerprint"
+    columns = "product_id, member_id, month, cell_id, sink_gc_m2, n_native_cells, source_version, inputs_fingerprint"
     bad_row = (f"insert into {HARMONISED} ({columns}, written_by_build) select {columns.replace('sink_gc_m2', 'null')}, "
                f"(select max(build_id) + 1 from intermediate.build_run) from {HARMONISED} limit 1")
     with psycopg.connect(settings.database_url) as conn:

@@ -200,6 +200,92 @@ def test_changed_file_replaces_exactly_its_months(tmp_path, run_cli, conn):
     assert_round_trip(conn, "vegas", "VEGAS", [(2000, m) for m in range(1, 5)], restored * factor[:, None, None])
 
 
+# -- unchanged months are kept, re-pointed to the new file -----------------------------------------------------
+
+# The digest as migration 0010 defines it, recomputed from the stored rasters (not by sinkload.db.rasters).
+STORED_DIGESTS = """
+    select t.month, t.batch_id, t.month_digest,
+        encode(sha256(convert_to(t.grid_id::text || ':', 'UTF8')
+                      || string_agg(st_asbinary(t.rast), ''::bytea order by t.tile_row, t.tile_col)), 'hex')
+    from raw.flux_tile t join raw.member m on m.member_id = t.member_id join raw.product p on p.product_id = t.product_id
+    where p.name = 'vegas' and m.name = 'VEGAS' and t.month between '1990-01-01' and '1990-12-01'
+    group by t.month, t.batch_id, t.month_digest, t.grid_id
+"""
+MONTHS_1990 = [(1990, m) for m in range(1, 6)]
+NOLEAP_MID_1990 = np.array([15.5, 45.0, 74.5, 105.0, 135.5]) + 365 * 290  # days since 1700-01-01, noleap
+
+
+def _stored(conn) -> dict:
+    """month -> (batch_id, stored digest); asserts one batch and one digest per month, equal to the recomputed one."""
+    rows = conn.execute(STORED_DIGESTS).fetchall()
+    assert len({month for month, *_ in rows}) == len(rows)
+    for month, _batch, stored, recomputed in rows:
+        assert stored == recomputed, month
+    return {month.month: (batch, digest) for month, batch, digest, _ in rows}
+
+
+def _load(settings, path: Path):
+    from sinkload.db.warehouse import Warehouse
+    from sinkload.ingest.flux import ingest_paths
+
+    [result] = ingest_paths(Warehouse.of(settings), [path], "vegas").results
+    return result
+
+
+def _batch_of(conn, path: Path) -> int:
+    return conn.execute("select max(batch_id) from raw.load_batch where file_path = %s", [str(path.resolve())]).fetchone()[0]
+
+
+def test_unchanged_months_are_repointed_changed_ones_rewritten(tmp_path, settings, conn):
+    from sinkload.db.raw_state import already_loaded
+    from sinkload.files import sha256_of
+
+    lats, lons = np.arange(20.25, 24, 0.5), np.arange(100.25, 104, 0.5)
+    values = field(5, lats, lons, 2e-8, seed=21)
+    factor = 1000 * 86400 * np.array(NOLEAP[:5], dtype=float)
+    first = tmp_path / "first.nc"
+    write_trendy(first, values[:4], lats, lons, NOLEAP_MID_1990[:4], "days since 1700-01-01", "noleap")
+    assert _load(settings, first).unchanged == 0
+    before = _stored(conn)
+    assert set(before) == {1, 2, 3, 4}
+
+    # The same four months and a fifth: the four are kept and now belong to the new file.
+    appended = tmp_path / "appended.nc"
+    write_trendy(appended, values, lats, lons, NOLEAP_MID_1990, "days since 1700-01-01", "noleap")
+    result = _load(settings, appended)
+    assert (result.months, result.unchanged) == (5, 4)
+    after = _stored(conn)
+    assert {m: d for m, (_, d) in after.items() if m <= 4} == {m: d for m, (_, d) in before.items()}
+    assert {batch for batch, _ in after.values()} == {_batch_of(conn, appended)}
+    valid = int(np.isfinite(values).sum())
+    assert conn.execute("select n_values from raw.load_batch where batch_id = %s",
+                        [_batch_of(conn, appended)]).fetchone()[0] == valid
+    assert already_loaded(conn, "vegas", "VEGAS", sha256_of(appended))
+    assert not already_loaded(conn, "vegas", "VEGAS", sha256_of(first))
+    assert_round_trip(conn, "vegas", "VEGAS", MONTHS_1990, north_up(values.astype(float), lats, lons) * factor[:, None, None])
+
+    # One old month corrected: only it is written again.
+    corrected_values = values.copy()
+    corrected_values[1] *= 1.5
+    corrected = tmp_path / "corrected.nc"
+    write_trendy(corrected, corrected_values, lats, lons, NOLEAP_MID_1990, "days since 1700-01-01", "noleap")
+    assert _load(settings, corrected).unchanged == 4
+    digests = {m: d for m, (_, d) in _stored(conn).items()}
+    assert [m for m in digests if digests[m] != after[m][1]] == [2]
+    assert_round_trip(conn, "vegas", "VEGAS", MONTHS_1990,
+                      north_up(corrected_values.astype(float), lats, lons) * factor[:, None, None])
+
+    # A file without the last two months replaces only the months it holds (as before digests): those it
+    # no longer has stay with the previous file, which so is no longer current.
+    shorter = tmp_path / "shorter.nc"
+    write_trendy(shorter, corrected_values[:3], lats, lons, NOLEAP_MID_1990[:3], "days since 1700-01-01", "noleap")
+    assert _load(settings, shorter).unchanged == 3
+    batches = {m: batch for m, (batch, _) in _stored(conn).items()}
+    assert batches == {1: _batch_of(conn, shorter), 2: _batch_of(conn, shorter), 3: _batch_of(conn, shorter),
+                       4: _batch_of(conn, corrected), 5: _batch_of(conn, corrected)}
+    assert not already_loaded(conn, "vegas", "VEGAS", sha256_of(corrected))
+
+
 # -- bad input ------------------------------------------------------------------------------------------------
 
 def _mip(tmp_path: Path, name: str = "Baker", months=MONTHS_72, lats=LAT_1DEG, lons=LON_1DEG, **kw) -> Path:

@@ -94,3 +94,34 @@ def test_loader_writes_raw_and_transformer_only_reads_it(db_url, settings):
         with pytest.raises(errors.InsufficientPrivilege):
             conn.execute("delete from raw.grid")
         conn.rollback()
+
+
+def test_month_digest_backfill_equals_the_loaders_digest(scratch, tmp_path):
+    """0010 computes the digest of months stored before it in SQL; it must equal what the loader writes, so that
+    a month loaded before the upgrade counts as unchanged when a newer file holds the same values."""
+    import numpy as np
+
+    from sinkload.ingest.flux import ingest_paths
+    from tests.flux_files import field, write_trendy
+
+    settings, url = scratch
+    warehouse = Warehouse.of(settings, url)
+    migrations.upgrade(warehouse)
+    lats, lons = np.arange(30.25, 33, 0.5), np.arange(110.25, 113, 0.5)
+    path = tmp_path / "vegas.nc"
+    write_trendy(path, field(3, lats, lons, 2e-8, seed=4), lats, lons, np.array([15.5, 45.0, 74.5]) + 365 * 300,
+                 "days since 1700-01-01", "noleap")
+    ingest_paths(warehouse, [path], "vegas")
+    query = "select member_id, month, tile_row, tile_col, month_digest from raw.flux_tile order by 1, 2, 3, 4"
+    with psycopg.connect(url) as conn:
+        written = conn.execute(query).fetchall()
+    assert len({row[1] for row in written}) == 3 and len({row[4] for row in written}) == 3
+
+    migrations.downgrade(warehouse, "0009")
+    with psycopg.connect(url) as conn:
+        columns = {r[0] for r in conn.execute("select column_name from information_schema.columns "
+                                              "where table_schema = 'raw' and table_name = 'flux_tile'")}
+    assert "month_digest" not in columns
+    migrations.upgrade(warehouse)
+    with psycopg.connect(url) as conn:
+        assert conn.execute(query).fetchall() == written

@@ -8,8 +8,9 @@ go through text COPY with the WKB in hex (raster's input format).
 
 from __future__ import annotations
 
+import hashlib
 import struct
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 
 import numpy as np
@@ -54,3 +55,13 @@ def raster_wkb(block: np.ndarray, grid: Grid, row0: int, col0: int) -> bytes:
                           0.0, 0.0, SRID, width, height)
     pixels = np.where(np.isfinite(block), block, NODATA).astype("<f4", copy=False)
     return header + struct.pack("<Bf", PIXTYPE_32BF_WITH_NODATA, NODATA) + pixels.tobytes()
+
+
+def month_digest(grid_id: int, tile_wkbs: Iterable[bytes]) -> str:
+    """sha256 (hex) of a month as raw.flux_tile stores it: the grid id as text and ':', then the raster WKB of its
+    tiles in (tile_row, tile_col) order (the order `tiles` yields them). Migration 0010 computes the same in SQL
+    (`st_asbinary(rast)` returns these bytes)."""
+    digest = hashlib.sha256(f"{grid_id}:".encode())
+    for wkb in tile_wkbs:
+        digest.update(wkb)
+    return digest.hexdigest()

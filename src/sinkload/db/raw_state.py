@@ -1,7 +1,10 @@
 """What schema raw holds, as the loaders and the reload ask it: which flux batches are current, which files
-were loaded from where, and a fingerprint of each source group (what the reload compares to decide a rebuild)."""
+were loaded from where, the digest of each stored month, and a fingerprint of each source group (what the
+reload compares to decide a rebuild)."""
 
 from __future__ import annotations
+
+import datetime
 
 import psycopg
 from psycopg import sql
@@ -35,6 +38,14 @@ def already_loaded(conn: psycopg.Connection, product: str, member: str, sha256: 
             where p.name = %s and m.name = %s and b.sha256 = %s and {})
     """).format(BATCH_IS_CURRENT)
     return conn.execute(query, [product, member, sha256]).fetchone()[0]
+
+
+def stored_month_digests(conn: psycopg.Connection, member_id: int,
+                         months: list[datetime.date]) -> dict[datetime.date, str]:
+    """month -> `month_digest` of what raw.flux_tile holds for a member's `months` (those it holds)."""
+    rows = conn.execute("select distinct month, month_digest from raw.flux_tile where member_id = %s "
+                        "and month = any(%s)", [member_id, months])
+    return dict(rows.fetchall())
 
 
 def loaded_hashes(conn: psycopg.Connection) -> set[tuple[str, str]]:

@@ -1,4 +1,4 @@
-"""Schema `raw` as SQLAlchemy Core tables: the typed description of what migrations 0001-0009 create.
+"""Schema `raw` as SQLAlchemy Core tables: the typed description of what migrations 0001-0010 create.
 
 The migrations stay hand-written; tests/integration/test_schema_drift.py runs Alembic's autogenerate
 comparison between a database at head and this metadata, so the two cannot drift apart. Constraint names
@@ -144,6 +144,11 @@ flux_tile = Table(
     Column("row0", Integer, nullable=False),
     Column("batch_id", BigInteger, ForeignKey(load_batch.c.batch_id, ondelete="CASCADE"), nullable=False),
     Column("rast", Raster(spatial_index=False), nullable=False),
+    # 0010: the content digest of the stored month (rasters.month_digest), the version dbt compares.
+    Column("month_digest", Text, CheckConstraint("month_digest ~ '^[0-9a-f]{64}$'", name="flux_tile_month_digest_check"),
+           nullable=False,
+           comment="sha256 (hex) of the stored month: grid id, ':', then the tiles' raster WKB in (tile_row, tile_col) "
+                   "order; the same on every tile of a (member, month)"),
     PrimaryKeyConstraint("member_id", "month", "tile_row", "tile_col"),
     Index("flux_tile_product_month_idx", "product_id", "month"),
     Index("flux_tile_batch_idx", "batch_id"),

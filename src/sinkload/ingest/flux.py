@@ -16,8 +16,8 @@ import psycopg
 
 from sinkload import __version__
 from sinkload.catalog import Product, load_catalog
-from sinkload.db.rasters import raster_wkb, tile_size, tiles
-from sinkload.db.raw_state import already_loaded
+from sinkload.db.rasters import Tile, month_digest, raster_wkb, tile_size, tiles
+from sinkload.db.raw_state import already_loaded, stored_month_digests
 from sinkload.db.warehouse import Warehouse
 from sinkload.errors import SinkloadError, file_error, shown
 from sinkload.files import sha256_of
@@ -30,7 +30,7 @@ from sinkload.readers.base import FluxSource
 
 GRID_TOLERANCE_DEG = 1e-6
 COPY_TILES = ("copy raw.flux_tile (product_id, member_id, month, grid_id, tile_row, tile_col, col0, row0, "
-              "batch_id, rast) from stdin")
+              "batch_id, month_digest, rast) from stdin")
 # Progress of a long load: called with (file, months written, months in the file), from 0 to the total.
 MonthProgress = Callable[[Path, int, int], None]
 
@@ -44,6 +44,7 @@ class FileResult:
     months: int = 0
     values: int = 0
     seconds: float = 0.0
+    unchanged: int = 0  # months whose stored tiles were the same and kept (re-pointed to the new batch)
 
 
 @dataclass
@@ -136,45 +137,90 @@ def _first_day(year: int, month: int) -> datetime.date:
     return datetime.date(year, month, 1)
 
 
+@dataclass(frozen=True)
+class _Batch:
+    """Where a file's tiles go: its product, member and grid, and the load batch that owns them."""
+
+    product_id: int
+    member_id: int
+    grid_id: int
+    batch_id: int
+
+
+@dataclass(frozen=True)
+class LoadedFile:
+    """What `load_file` wrote: months in the file, valid values (cells), and the months whose stored tiles had the
+    same digest and were kept (re-pointed to the new batch) instead of written again."""
+
+    months: int
+    values: int
+    unchanged: int
+
+
 def load_file(conn: psycopg.Connection, product: Product, source: FluxSource, member: str, sha256: str,
-              progress: MonthProgress | None = None) -> tuple[int, int]:
+              progress: MonthProgress | None = None) -> LoadedFile:
     """Write one file atomically (a savepoint inside the command's transaction), replacing the member's months
-    it covers; (months, values). Every month must have min_valid_share of the analysis region valid."""
+    it covers. Every month must have min_valid_share of the analysis region valid. A month whose digest
+    (rasters.month_digest) equals that of the tiles stored for the member's month keeps those tiles: they are
+    re-pointed to the new batch, which so owns all its months, rather than written again."""
     months = [_first_day(*ym) for ym in source.months]
     grid = source.order.grid
     size = tile_size(grid)
     region = analysis_region(conn)
     window = region_window(grid, region.bbox)
     n_values = 0
+    unchanged: list[datetime.date] = []
     with conn.transaction():
-        product_id = ensure_product(conn, product)
-        member_id = ensure_member(conn, product_id, member)
-        grid_id = ensure_grid(conn, grid)
-        batch_id = conn.execute("""
-            insert into raw.load_batch (product_id, member_id, grid_id, file_name, file_path, sha256, size_bytes,
-                release, experiment, variable, units_found, units_assumed, factor_applied, parsed_unit, species,
-                sign_applied, first_month, last_month, n_months, n_values, loader_version)
-            values (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, 0, %s)
-            returning batch_id
-        """, [product_id, member_id, grid_id, source.path.name, str(source.path.resolve()), sha256,
-              source.path.stat().st_size, product.release, product.experiment, source.variable,
-              source.units_found, source.units_assumed, source.unit.factor_text(source.calendar),
-              source.unit.parsed, source.unit.species, product.sign,
-              min(months), max(months), len(months), __version__]).fetchone()[0]
-        conn.execute("delete from raw.flux_tile where member_id = %s and month = any(%s)", [member_id, months])
-        with conn.cursor().copy(COPY_TILES) as copy:
-            for k, month in enumerate(months):
-                values = source.normalised(k, product.sign)
-                _check_share(source, k, values, window, product.min_valid_share, region.label)
-                n_values += int(values.size - (values != values).sum())
-                for tile in tiles(values, size):
-                    wkb = raster_wkb(tile.values, grid, tile.row0, tile.col0)
-                    copy.write_row((product_id, member_id, month, grid_id, tile.tile_row, tile.tile_col,
-                                    tile.col0, tile.row0, batch_id, wkb.hex()))
-                if progress is not None:
-                    progress(source.path, k + 1, len(months))
-        conn.execute("update raw.load_batch set n_values = %s where batch_id = %s", [n_values, batch_id])
-    return len(months), n_values
+        batch = _new_batch(conn, product, source, member, sha256, months)
+        stored = stored_month_digests(conn, batch.member_id, months)
+        for k, month in enumerate(months):
+            values = source.normalised(k, product.sign)
+            _check_share(source, k, values, window, product.min_valid_share, region.label)
+            n_values += int(values.size - (values != values).sum())
+            encoded = [(tile, raster_wkb(tile.values, grid, tile.row0, tile.col0)) for tile in tiles(values, size)]
+            digest = month_digest(batch.grid_id, (wkb for _, wkb in encoded))
+            if stored.get(month) == digest:
+                unchanged.append(month)
+            else:
+                _write_month(conn, batch, month, digest, encoded, replaces=month in stored)
+            if progress is not None:
+                progress(source.path, k + 1, len(months))
+        if unchanged:  # the rasters are not copied: an update keeps their TOASTed values
+            conn.execute("update raw.flux_tile set batch_id = %s where member_id = %s and month = any(%s)",
+                         [batch.batch_id, batch.member_id, unchanged])
+        conn.execute("update raw.load_batch set n_values = %s where batch_id = %s", [n_values, batch.batch_id])
+    return LoadedFile(len(months), n_values, len(unchanged))
+
+
+def _new_batch(conn: psycopg.Connection, product: Product, source: FluxSource, member: str, sha256: str,
+               months: list[datetime.date]) -> _Batch:
+    """The raw.load_batch row of a file (n_values 0 until its months are read), with its product, member, grid."""
+    product_id = ensure_product(conn, product)
+    member_id = ensure_member(conn, product_id, member)
+    grid_id = ensure_grid(conn, source.order.grid)
+    batch_id = conn.execute("""
+        insert into raw.load_batch (product_id, member_id, grid_id, file_name, file_path, sha256, size_bytes,
+            release, experiment, variable, units_found, units_assumed, factor_applied, parsed_unit, species,
+            sign_applied, first_month, last_month, n_months, n_values, loader_version)
+        values (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, 0, %s)
+        returning batch_id
+    """, [product_id, member_id, grid_id, source.path.name, str(source.path.resolve()), sha256,
+          source.path.stat().st_size, product.release, product.experiment, source.variable,
+          source.units_found, source.units_assumed, source.unit.factor_text(source.calendar),
+          source.unit.parsed, source.unit.species, product.sign,
+          min(months), max(months), len(months), __version__]).fetchone()[0]
+    return _Batch(product_id, member_id, grid_id, batch_id)
+
+
+def _write_month(conn: psycopg.Connection, batch: _Batch, month: datetime.date, digest: str,
+                 encoded: list[tuple[Tile, bytes]], replaces: bool) -> None:
+    """Store a month's tiles (with their WKB) for the batch, after deleting the member's stored month if any."""
+    if replaces:
+        conn.execute("delete from raw.flux_tile where member_id = %s and month = %s", [batch.member_id, month])
+    with conn.cursor().copy(COPY_TILES) as copy:
+        for tile, wkb in encoded:
+            copy.write_row((batch.product_id, batch.member_id, month, batch.grid_id, tile.tile_row, tile.tile_col,
+                            tile.col0, tile.row0, batch.batch_id, digest, wkb.hex()))
 
 
 def _check_share(source: FluxSource, k: int, values, window, min_share: float, label: str) -> None:
@@ -228,10 +274,11 @@ def _ingest_one(conn: psycopg.Connection, entry: Product, path: Path, member: st
     try:
         if progress is not None:
             progress(path, 0, len(source.months))
-        months, values = load_file(conn, entry, source, name, sha256, progress)
+        loaded = load_file(conn, entry, source, name, sha256, progress)
     finally:
         source.close()
-    return FileResult(path, entry.name, name, FileStatus.LOADED, months, values, time.perf_counter() - started)
+    return FileResult(path, entry.name, name, FileStatus.LOADED, loaded.months, loaded.values,
+                      time.perf_counter() - started, loaded.unchanged)
 
 
 def ingest_manifest(warehouse: Warehouse, manifest: SampleManifest) -> list[IngestSummary]:

@@ -3,7 +3,7 @@
     and one hash aggregate are several times faster (benchmarks/results/build.md); these settings last for
     this model's transaction only.
     Incremental (macros/incremental.sql, docs/architecture.md): the pre-hook deletes the rows of (product, member, month) whose
-    batch changed or left raw (and every row when the geography or this SQL changed); the model then
+    stored content (digest) changed or left raw (and every row when the geography or this SQL changed); the model then
     harmonises the (product, member, month) of the period that have no rows. -#}
 {{ config(
     materialized='incremental',
@@ -13,8 +13,8 @@
     pre_hook=["set local work_mem = '512MB'", "set local enable_nestloop = off", "set local enable_sort = off",
               "{{ harmonisation_overlaps_function() }}",
               "{{ incremental_forget_stale(harmonisation_raw_keys(), ['product_id', 'member_id', 'month'],
-                                           harmonisation_fingerprint(), version_column='batch_id') }}"],
-    post_hook=["{{ incremental_index(['product_id', 'member_id', 'month', 'batch_id']) }}", "analyze {{ this }}"]
+                                           harmonisation_fingerprint()) }}"],
+    post_hook=["{{ incremental_index(['product_id', 'member_id', 'month', 'source_version']) }}", "analyze {{ this }}"]
 ) }}
 
 {#- Every product on the 1° analysis grid: a 1° cell's monthly value is the overlap-area-weighted mean of
@@ -63,7 +63,7 @@ tiles as materialized (
         tiles.product_id,
         tiles.member_id,
         tiles.month,
-        tiles.batch_id,
+        keys_to_build.source_version,
         tiles.grid_id,
         grids.nests,
         grids.west,
@@ -101,7 +101,7 @@ native_values as not materialized (
         tiles.product_id,
         tiles.member_id,
         tiles.month,
-        tiles.batch_id,
+        tiles.source_version,
         tiles.grid_id,
         tiles.nests,
         tiles.west,
@@ -121,7 +121,7 @@ nested_weights as (
         product_id,
         member_id,
         month,
-        batch_id,
+        source_version,
         (floor(north - (row + 0.5) * dy)::integer + 90) * 360 + (floor(west + (col + 0.5) * dx)::integer + 180) as cell_id,
         sink_gc_m2,
         {{ cea_x('dx') }} * ({{ cea_y('north - row * dy') }} - {{ cea_y('north - (row + 1) * dy') }}) as overlap_m2
@@ -142,7 +142,7 @@ overlapped as (
         native_values.product_id,
         native_values.member_id,
         native_values.month,
-        native_values.batch_id,
+        native_values.source_version,
         native_overlaps.cell_id,
         native_values.sink_gc_m2,
         native_overlaps.overlap_m2
@@ -168,9 +168,9 @@ harmonised as (
         cell_id,
         sum(sink_gc_m2 * overlap_m2) / sum(overlap_m2) as sink_gc_m2,
         count(*) as n_native_cells,
-        batch_id
+        source_version
     from weighted
-    group by product_id, member_id, month, batch_id, cell_id
+    group by product_id, member_id, month, source_version, cell_id
 )
 
 select harmonised.*, {{ harmonisation_fingerprint() }} as inputs_fingerprint, {{ current_build_id() }} as written_by_build

@@ -1,7 +1,7 @@
 {#- Incremental by (product, member, month) (macros/incremental.sql): a member's month is redone when its
-    raw batch changed, the ensemble_mean of a product's month when the batch of any of its members that
-    month changed; everything when the harmonised model's fingerprint or this SQL changed. Indexed on
-    written_by_build as well: its tests read the rows written since the last publication. -#}
+    stored content (raw.flux_tile.month_digest) changed, the ensemble_mean of a product's month when that of
+    any of its members that month changed; everything when the harmonised model's fingerprint or this SQL
+    changed. Indexed on written_by_build as well: its tests read the rows written since the last publication. -#}
 {{ config(**incremental_config('flux_month_versions', ['product', 'member', 'month'], 'with_ensemble_fingerprint',
                               indexes=[['written_by_build']])) }}
 

@@ -11,6 +11,7 @@ renamed as (
         col0,
         row0,
         batch_id,
+        month_digest,
         rast
     from source
 )
