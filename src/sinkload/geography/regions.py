@@ -8,11 +8,13 @@ import re
 from collections.abc import Callable
 from pathlib import Path
 
+import numpy as np
 import psycopg
 import shapely
 import yaml
 
 from sinkload.db.geometry import insert_polygons
+from sinkload.db.rasters import raster_values
 from sinkload.db.warehouse import Warehouse
 from sinkload.errors import file_error
 from sinkload.files import sha256_of
@@ -138,38 +140,30 @@ def stored_units(conn: psycopg.Connection, scope: str) -> list[Unit]:
 def land_shares(conn: psycopg.Connection, geom: shapely.Geometry) -> dict[str, float]:
     """Per loaded product: the share of its grid cells with their centre in `geom` that hold a valid non-zero
     value in the product's first loaded month (products with no cell centre in `geom` are left out). An
-    inversion's land field is often 0 over the ocean, so zero does not count as land."""
+    inversion's land field is often 0 over the ocean, so zero does not count as land; an absent tile holds no
+    cells. The tiles meeting geom's box are read and their pixel centres tested in geom here (one prepared
+    point-in-polygon pass; clipping each tile by the polygon in PostGIS costs seconds)."""
     rows = conn.execute("""
-        with nation as (select st_geomfromwkb(%(wkb)s, 4326) as g),
-        first_month as (
+        with first_month as (
             select distinct on (product_id) product_id, member_id, first_month as month
             from raw.load_batch order by product_id, first_month, member_id
-        ),
-        tiles as (
-            select f.product_id, t.rast
-            from raw.flux_tile t
-            join first_month f using (product_id, member_id, month)
-            cross join nation n
-            where st_convexhull(t.rast) && n.g and st_intersects(st_convexhull(t.rast), n.g)
-        ),
-        land as (
-            select t.product_id, count(*) filter (where c.val <> 0) as n
-            from tiles t cross join nation n
-            cross join lateral st_pixelascentroids(st_clip(t.rast, 1, n.g, true)) c
-            group by t.product_id
-        ),
-        cells as (
-            select t.product_id, count(*) as n
-            from tiles t cross join nation n
-            cross join lateral st_pixelascentroids(
-                st_clip(st_setbandnodatavalue(t.rast, 1, null), array[1], n.g, array[-3.4e38]::float8[], true)) c
-            group by t.product_id
         )
-        select p.name, coalesce(land.n, 0), cells.n
-        from cells join raw.product p using (product_id) left join land using (product_id)
-        where cells.n > 0
-    """, {"wkb": shapely.to_wkb(geom)}).fetchall()
-    return {name: land / cells for name, land, cells in rows}
+        select p.name, t.rast::bytea
+        from raw.flux_tile t
+        join first_month f using (product_id, member_id, month)
+        join raw.product p using (product_id)
+        where st_convexhull(t.rast) && st_geomfromwkb(%s, 4326)
+    """, [shapely.to_wkb(geom)]).fetchall()
+    shapely.prepare(geom)
+    counts: dict[str, list[int]] = {}
+    for name, wkb in rows:
+        grid, values = raster_values(bytes(wkb))
+        lon = grid.west + (np.arange(grid.nx) + 0.5) * grid.dx
+        lat = grid.north - (np.arange(grid.ny) + 0.5) * grid.dy
+        inside = shapely.contains_xy(geom, *np.meshgrid(lon, lat))
+        land, cells = counts.setdefault(name, [0, 0])
+        counts[name] = [land + int((inside & ~np.isnan(values) & (values != 0)).sum()), cells + int(inside.sum())]
+    return {name: land / cells for name, (land, cells) in counts.items() if cells > 0}
 
 
 def _store(conn: psycopg.Connection, layer: Layer) -> None:
