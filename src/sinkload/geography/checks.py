@@ -20,6 +20,7 @@ import shapely
 
 from sinkload.errors import SinkloadError
 from sinkload.geography.layers import Unit
+from sinkload.geography.parallel import map_overlays
 from sinkload.geography.sphere import R_M, area_km2
 
 OVERLAP_TOLERANCE = 1e-6  # share of the smaller unit's area that may overlap another unit
@@ -104,7 +105,9 @@ def check_against_nation(source: str, layer: str, units: list[Unit], nation: sha
                                 "national layer is loaded (load it first)")
         return ["no national layer loaded: not checked against it"]
     nation_km2 = area_km2(nation)
-    inside = {u.name: area_km2(shapely.intersection(u.geom, _near(nation, u.geom))) for u in units}
+    inside = dict(zip((u.name for u in units),
+                      map_overlays(lambda u: area_km2(shapely.intersection(u.geom, _near(nation, u.geom))), units),
+                      strict=True))
     outside = {u.name: max(area_km2(u.geom) - inside[u.name], 0.0) for u in units}
     findings = _units_outside(source, layer, units, outside, tiles_national and refuse)
     if tiles_national:

