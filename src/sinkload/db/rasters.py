@@ -65,3 +65,17 @@ def month_digest(grid_id: int, tile_wkbs: Iterable[bytes]) -> str:
     for wkb in tile_wkbs:
         digest.update(wkb)
     return digest.hexdigest()
+
+
+def raster_values(wkb: bytes) -> tuple[Grid, np.ndarray]:
+    """The inverse of raster_wkb: the tile's grid (its own outer corner, nx × ny pixels) and its first band's
+    pixels as float32 (row, col), NODATA as NaN. Only the layout raster_wkb writes (one in-db 32BF band)."""
+    endian, _version, n_bands, scale_x, scale_y, west, north, _skew_x, _skew_y, _srid, width, height = \
+        _HEADER.unpack_from(wkb)
+    pixtype, nodata = struct.unpack_from("<Bf", wkb, _HEADER.size)
+    if endian != 1 or n_bands < 1 or pixtype & 0x8F != 10:
+        raise ValueError(f"not a one-band in-db 32BF little-endian raster (pixel type byte {pixtype:#x})")
+    pixels = np.frombuffer(wkb, dtype="<f4", count=width * height, offset=_HEADER.size + 5).reshape(height, width)
+    if pixtype & 0x40:
+        pixels = np.where(pixels == nodata, np.float32(np.nan), pixels)
+    return Grid(west, north, scale_x, -scale_y, width, height), pixels

@@ -20,6 +20,7 @@ import shapely
 
 from sinkload.errors import SinkloadError
 from sinkload.geography.layers import Unit
+from sinkload.geography.parallel import map_overlays
 from sinkload.geography.sphere import R_M, area_km2
 
 OVERLAP_TOLERANCE = 1e-6  # share of the smaller unit's area that may overlap another unit
@@ -33,21 +34,33 @@ EARTH_KM2 = 4 * math.pi * R_M**2 / 1e6
 
 
 def check_overlaps(source: str, units: list[Unit]) -> list[str]:
-    """Refuse overlapping units; report the total overlap below the tolerance."""
+    """Refuse overlapping units (the first pair in the units' order); report the total overlap below the
+    tolerance. The overlays of the neighbouring pairs run in threads."""
     geoms = [u.geom for u in units]
-    tree = shapely.STRtree(geoms)
+    first, second = shapely.STRtree(geoms).query(geoms, predicate="intersects")
+    pairs = sorted((i, j) for i, j in zip(first.tolist(), second.tolist(), strict=True) if i < j)
+    overlaps = map_overlays(lambda pair: _overlap_km2(geoms[pair[0]], geoms[pair[1]]), pairs)
+    areas: dict[int, float] = {}  # measured once per unit, for the units that overlap a neighbour
     total = 0.0
-    for i, unit in enumerate(units):
-        for j in tree.query(unit.geom, predicate="intersects"):
-            if j <= i or not shapely.relate_pattern(unit.geom, geoms[j], "2********"):
-                continue  # neighbours that only touch: no overlay needed
-            overlap = area_km2(shapely.intersection(unit.geom, geoms[j]))
-            smaller = min(area_km2(unit.geom), area_km2(geoms[j]))
-            if overlap > OVERLAP_TOLERANCE * smaller:
-                raise SinkloadError(f"{source}: units {unit.name!r} and {units[j].name!r} overlap by "
-                                    f"{overlap:,.1f} km² ({100 * overlap / smaller:.3g} % of the smaller)")
-            total += overlap
+    for (i, j), overlap in zip(pairs, overlaps, strict=True):
+        if overlap == 0:
+            continue
+        for k in (i, j):
+            if k not in areas:
+                areas[k] = area_km2(geoms[k])
+        smaller = min(areas[i], areas[j])
+        if overlap > OVERLAP_TOLERANCE * smaller:
+            raise SinkloadError(f"{source}: units {units[i].name!r} and {units[j].name!r} overlap by "
+                                f"{overlap:,.1f} km² ({100 * overlap / smaller:.3g} % of the smaller)")
+        total += overlap
     return [f"units overlap by {total:,.3f} km² in all (below the tolerance)"] if total > 0.001 else []
+
+
+def _overlap_km2(first: shapely.Geometry, second: shapely.Geometry) -> float:
+    """The area both cover (0 without an overlay for neighbours that only touch)."""
+    if not shapely.relate_pattern(first, second, "2********"):
+        return 0.0
+    return area_km2(shapely.intersection(first, second))
 
 
 def check_national_unit(source: str, unit: Unit, reference: shapely.Geometry | None, iso3: str | None,
@@ -104,9 +117,12 @@ def check_against_nation(source: str, layer: str, units: list[Unit], nation: sha
                                 "national layer is loaded (load it first)")
         return ["no national layer loaded: not checked against it"]
     nation_km2 = area_km2(nation)
-    inside = {u.name: area_km2(shapely.intersection(u.geom, _near(nation, u.geom))) for u in units}
-    outside = {u.name: max(area_km2(u.geom) - inside[u.name], 0.0) for u in units}
-    findings = _units_outside(source, layer, units, outside, tiles_national and refuse)
+    names = [u.name for u in units]
+    inside = dict(zip(names, map_overlays(lambda u: area_km2(shapely.intersection(u.geom, _near(nation, u.geom))),
+                                          units), strict=True))
+    unit_km2 = dict(zip(names, map_overlays(lambda u: area_km2(u.geom), units), strict=True))
+    outside = {name: max(unit_km2[name] - inside[name], 0.0) for name in names}
+    findings = _units_outside(source, layer, units, unit_km2, outside, tiles_national and refuse)
     if tiles_national:
         gap_km2 = max(nation_km2 - sum(inside.values()), 0.0)
         if gap_km2 > REPORT_TOLERANCE * nation_km2:
@@ -122,13 +138,13 @@ def _near(nation: shapely.Geometry, geom: shapely.Geometry) -> shapely.Geometry:
     return shapely.make_valid(shapely.clip_by_rect(nation, *geom.bounds))
 
 
-def _units_outside(source: str, layer: str, units: list[Unit], outside: dict[str, float], refuse: bool) -> list[str]:
+def _units_outside(source: str, layer: str, units: list[Unit], unit_km2: dict[str, float],
+                   outside: dict[str, float], refuse: bool) -> list[str]:
     findings = []
     for unit in units:
-        unit_km2 = area_km2(unit.geom)
-        if outside[unit.name] <= REPORT_TOLERANCE * unit_km2:
+        if outside[unit.name] <= REPORT_TOLERANCE * unit_km2[unit.name]:
             continue
-        share = outside[unit.name] / unit_km2
+        share = outside[unit.name] / unit_km2[unit.name]
         if refuse and share > OUTSIDE_TOLERANCE:
             raise SinkloadError(f"{source}: unit {unit.name!r} of layer {layer!r} lies {100 * share:.3g} % "
                                 f"({outside[unit.name]:,.1f} km²) outside the national unit, more than "

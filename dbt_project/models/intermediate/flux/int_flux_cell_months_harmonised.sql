@@ -116,13 +116,15 @@ native_values as not materialized (
     where pixel.value is not null
 ),
 
+{#- the pixel's centre in float8 (an integer plus 0.5 exactly; numeric arithmetic here costs seconds) -#}
 nested_weights as (
     select
         product_id,
         member_id,
         month,
         source_version,
-        (floor(north - (row + 0.5) * dy)::integer + 90) * 360 + (floor(west + (col + 0.5) * dx)::integer + 180) as cell_id,
+        (floor(north - (row + 0.5::float8) * dy)::integer + 90) * 360
+            + (floor(west + (col + 0.5::float8) * dx)::integer + 180) as cell_id,
         sink_gc_m2,
         {{ cea_x('dx') }} * ({{ cea_y('north - row * dy') }} - {{ cea_y('north - (row + 1) * dy') }}) as overlap_m2
     from native_values

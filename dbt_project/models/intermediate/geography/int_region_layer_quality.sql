@@ -27,19 +27,9 @@ national_area as (
 uncovered as (
     select
         layers.scope,
-        sum(st_area(
-            case
-                when covering.geom_cea is null then national_pieces.geom_cea
-                else st_difference(national_pieces.geom_cea, covering.geom_cea)
-            end
-        )) as area_m2
+        sum({{ area_not_covered('national_pieces.geom_cea', pieces, 'p.scope = layers.scope') }}) as area_m2
     from layers
     cross join national_pieces
-    left join lateral (
-        select st_union(covering_pieces.geom_cea) as geom_cea
-        from {{ pieces }} as covering_pieces
-        where covering_pieces.scope = layers.scope and covering_pieces.geom_cea && national_pieces.geom_cea
-    ) as covering on true
     group by layers.scope
 ),
 
@@ -58,18 +48,27 @@ unit_overlaps as materialized (
     where first_piece.scope <> 'national'
 ),
 
+-- the national pieces that meet an overlap of the layer (found through the pieces' spatial index, rather than
+-- by scanning the overlaps once per national piece): only those can be covered twice
+overlapped_national_pieces as (
+    select distinct unit_overlaps.scope, nation.piece_id
+    from unit_overlaps
+    inner join {{ pieces }} as nation
+        on nation.scope = 'national' and nation.geom_cea && unit_overlaps.geom_cea
+),
+
 multiply_covered as (
     select
-        layers.scope,
-        sum(coalesce(st_area(st_intersection(national_pieces.geom_cea, overlapping.geom_cea)), 0)) as area_m2
-    from layers
-    cross join national_pieces
+        overlapped.scope,
+        sum(coalesce(st_area(st_intersection(nation.geom_cea, overlapping.geom_cea)), 0)) as area_m2
+    from overlapped_national_pieces as overlapped
+    inner join {{ pieces }} as nation on overlapped.piece_id = nation.piece_id
     inner join lateral (
         select st_union(unit_overlaps.geom_cea) as geom_cea
         from unit_overlaps
-        where unit_overlaps.scope = layers.scope and unit_overlaps.geom_cea && national_pieces.geom_cea
+        where unit_overlaps.scope = overlapped.scope and unit_overlaps.geom_cea && nation.geom_cea
     ) as overlapping on overlapping.geom_cea is not null
-    group by layers.scope
+    group by overlapped.scope
 ),
 
 -- the part of each unit piece outside the national layer
@@ -77,18 +76,8 @@ outside as (
     select
         unit_pieces.scope,
         count(distinct unit_pieces.unit) as n_units,
-        sum(st_area(
-            case
-                when national.geom_cea is null then unit_pieces.geom_cea
-                else st_difference(unit_pieces.geom_cea, national.geom_cea)
-            end
-        )) as area_m2
+        sum({{ area_not_covered('unit_pieces.geom_cea', pieces, "p.scope = 'national'") }}) as area_m2
     from unit_pieces
-    left join lateral (
-        select st_union(nation.geom_cea) as geom_cea
-        from {{ pieces }} as nation
-        where nation.scope = 'national' and nation.geom_cea && unit_pieces.geom_cea
-    ) as national on true
     group by unit_pieces.scope
 ),
 
