@@ -119,7 +119,14 @@
             drop table if exists {{ stale_keys }};
             create temporary table {{ stale_keys }} on commit drop as
             select stored_keys.*
-            from ({{ stored_key_versions(key_version) }}) as stored_keys
+            from (
+                {%- if run_query("select " ~ index_exists(key_version)).rows[0][0] %}
+                {{ stored_key_versions(key_version) }}
+                {%- else %}
+                {#- indexed before the index took the version: one scan (this run's post-hook adds the index) #}
+                select distinct {{ key_version | join(', ') }} from {{ this }}
+                {%- endif %}
+            ) as stored_keys
             where not exists (
                 select 1 from ({{ current_keys }}) as current_keys
                 where
@@ -200,19 +207,24 @@
     select * from {{ keys_to_build_relation() }}
 {%- endmacro %}
 
+{#- Whether the model has an index on exactly `columns` (in that order), as a SQL condition. -#}
+{% macro index_exists(columns) -%}
+    exists (
+        select 1 from pg_index
+        where indrelid = '{{ this.schema }}.{{ this.identifier }}'::regclass
+            and (select array_agg(attribute.attname::text order by key.position)
+                 from unnest(pg_index.indkey) with ordinality as key (attnum, position)
+                 inner join pg_attribute as attribute
+                     on attribute.attrelid = pg_index.indrelid and attribute.attnum = key.attnum)
+                = array['{{ columns | join("', '") }}']
+    )
+{%- endmacro %}
+
 {#- Post-hook: an incremental model's index on `columns`, created once (incremental runs keep the table). -#}
 {% macro incremental_index(columns) -%}
     do $incremental_index$
     begin
-        if not exists (
-            select 1 from pg_index
-            where indrelid = '{{ this.schema }}.{{ this.identifier }}'::regclass
-                and (select array_agg(attribute.attname::text order by key.position)
-                     from unnest(pg_index.indkey) with ordinality as key (attnum, position)
-                     inner join pg_attribute as attribute
-                         on attribute.attrelid = pg_index.indrelid and attribute.attnum = key.attnum)
-                    = array['{{ columns | join("', '") }}']
-        ) then
+        if not {{ index_exists(columns) }} then
             create index on {{ this }} ({{ columns | join(', ') }});
         end if;
     end
@@ -324,6 +336,24 @@
         end if;
     end
     $incremental_analyze$
+    {%- else -%}
+    analyze {{ this }}
+    {%- endif -%}
+{%- endmacro %}
+
+{#- Post-hook of a model with `written_by_build` (indexed): `analyze` it when this build wrote a fifth of its rows
+    or more, or it was never analyzed (reltuples -1); as incremental_analyze, for a model without a keys table. -#}
+{% macro analyze_when_rewritten() -%}
+    {%- if is_incremental() -%}
+    do $analyze_when_rewritten$
+    declare
+        stored real := (select reltuples from pg_class where oid = '{{ this.schema }}.{{ this.identifier }}'::regclass);
+    begin
+        if stored < 0 or (select count(*) from {{ this }} where written_by_build = {{ current_build_id() }}) * 5 >= stored then
+            analyze {{ this }};
+        end if;
+    end
+    $analyze_when_rewritten$
     {%- else -%}
     analyze {{ this }}
     {%- endif -%}

@@ -196,6 +196,25 @@ def test_a_member_removed(world):
     assert_marts_equal(incremental, equals_full_refresh(settings))
 
 
+def test_a_table_indexed_before_versions(world):
+    """A cell-months table indexed on its key alone (a warehouse built before the key index took the version)
+    finds its stale keys by a scan once, gets the (key, version) index, and still equals a full refresh."""
+    settings, _directory, inbox, member_file, _field = world
+    table = "intermediate.int_flux_cell_months_with_ensemble"
+    with psycopg.connect(settings.database_url) as conn:
+        for (name,) in conn.execute("select indexrelid::regclass::text from pg_index "
+                                    f"where indrelid = '{table}'::regclass").fetchall():
+            conn.execute(f"drop index {name}")
+        conn.execute(f"create index on {table} (product, member, month)")
+    replace_atomically(member_file, world_field(seed=11, years=YEARS), YEARS)
+    cli(settings, "reload", inbox)
+    with psycopg.connect(settings.database_url) as conn:
+        indexes = {definition.split(" USING btree ")[1] for (definition,) in conn.execute(
+            f"select pg_get_indexdef(indexrelid) from pg_index where indrelid = '{table}'::regclass")}
+    assert "(product, member, month, source_version)" in indexes
+    equals_full_refresh(settings)
+
+
 def test_scoped_data_tests_still_fail(world):
     """The cell-months' dbt tests check the rows written since the last publication: a bad row among them
     fails the build and nothing is published; once it is gone the next build publishes."""

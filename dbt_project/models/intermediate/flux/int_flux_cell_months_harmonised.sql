@@ -15,7 +15,7 @@
               "{{ incremental_forget_stale(harmonisation_raw_keys(), ['product_id', 'member_id', 'month'],
                                            harmonisation_fingerprint()) }}"],
     post_hook=["{{ incremental_index(['product_id', 'member_id', 'month', 'source_version']) }}",
-               "{{ incremental_index(['written_by_build']) }}", "analyze {{ this }}"]
+               "{{ incremental_index(['written_by_build']) }}", "{{ analyze_when_rewritten() }}"]
 ) }}
 
 {#- Every product on the 1° analysis grid: a 1° cell's monthly value is the overlap-area-weighted mean of
