@@ -15,6 +15,16 @@
     ]) }}
 {%- endmacro %}
 
+{#- int_native_to_analysis_overlaps' inputs: the native grids, the analysis cells, the sphere's radius and the
+    SQL of the model and of the models it reads (macros/incremental.sql rebuild_on_change_config). -#}
+{% macro overlaps_fingerprint() -%}
+    {{ inputs_fingerprint([
+        content_md5(ref('stg_raw__grids'), ['grid_id', 'west', 'north', 'dx', 'dy', 'nx', 'ny']),
+        content_md5(ref('int_analysis_cells'), ['cell_id', 'west', 'south']),
+        "'" ~ var('earth_radius_m') ~ "'",
+    ]) }}
+{%- endmacro %}
+
 {#- The (product, member, month) of the tiles in the period with their version (the month's digest): what
     the model should hold. -#}
 {% macro harmonisation_raw_keys() -%}

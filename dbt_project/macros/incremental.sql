@@ -42,28 +42,130 @@
      from {{ relation }} where {{ where }})
 {%- endmacro %}
 
-{#- Pre-hook: delete the rows whose key no longer has the version `current_keys` lists for it (replaced,
-    deleted, out of the period) and every row when the fingerprint changed. A table written before the
-    model kept versions is emptied. -#}
+{#- Whole-table models rebuilt only when their inputs change (e.g. int_native_to_analysis_overlaps: rebuilt when
+    the grids or the analysis cells change, not when flux does): `{{ config(**rebuild_on_change_config(...)) }}`
+    with the name of the macro of its fingerprint; the model's rows carry `inputs_fingerprint`, and its final
+    select is filtered by `where {{ rebuild_on_change() }}`. A pre-hook decides once whether the stored
+    fingerprint differs from the current one (or the table is empty), and then deletes every row; the
+    model's query, gated by that decision (a one-time filter: nothing below it runs), writes every row or none. -#}
+{% macro rebuild_on_change_relation() -%}
+    pg_temp."{{ this.identifier }}__rebuild"
+{%- endmacro %}
+
+{% macro rebuild_on_change_forget(fingerprint) -%}
+    {%- if execute and is_incremental() -%}
+        {%- set columns = adapter.get_columns_in_relation(this) | map(attribute='name') | list -%}
+        drop table if exists {{ rebuild_on_change_relation() }};
+        create temporary table {{ rebuild_on_change_relation() }} on commit drop as
+        select {% if 'inputs_fingerprint' in columns -%}
+            (select inputs_fingerprint from {{ this }} limit 1) is distinct from {{ fingerprint }}
+        {%- else -%} true {%- endif %} as rebuild;
+        delete from {{ this }} where (select rebuild from {{ rebuild_on_change_relation() }})
+    {%- else -%}
+        select 1
+    {%- endif -%}
+{%- endmacro %}
+
+{#- The condition the model's final select is filtered by: true when the model is rebuilt. -#}
+{% macro rebuild_on_change() -%}
+    {%- if is_incremental() -%}(select rebuild from {{ rebuild_on_change_relation() }}){%- else -%}true{%- endif -%}
+{%- endmacro %}
+
+{% macro rebuild_on_change_analyze() -%}
+    {%- if is_incremental() -%}
+    do $rebuild_on_change_analyze$
+    begin
+        if (select rebuild from {{ rebuild_on_change_relation() }}) then
+            analyze {{ this }};
+        end if;
+    end
+    $rebuild_on_change_analyze$
+    {%- else -%}
+    analyze {{ this }}
+    {%- endif -%}
+{%- endmacro %}
+
+{% macro rebuild_on_change_config(fingerprint, indexes=[]) -%}
+    {%- set post_hooks = [] -%}
+    {%- for columns in indexes -%}
+        {%- do post_hooks.append("{{ incremental_index(" ~ columns ~ ") }}") -%}
+    {%- endfor -%}
+    {%- do post_hooks.append("{{ rebuild_on_change_analyze() }}") -%}
+    {{ return({
+        'materialized': 'incremental',
+        'incremental_strategy': 'append',
+        'on_schema_change': 'append_new_columns',
+        'pre_hook': ["{{ rebuild_on_change_forget(" ~ fingerprint ~ "()) }}"],
+        'post_hook': post_hooks,
+    }) }}
+{%- endmacro %}
+
+{#- Pre-hook: delete every row when the fingerprint changed (all rows carry the same one: a run deletes all or
+    writes with the current one), then the rows whose key no longer has the version `current_keys` lists for
+    it (replaced, deleted, out of the period). The stale keys are found among the distinct (key, version)
+    stored, read from the index on the key and version (stored_key_versions: one probe per key, where a
+    scan of every row's version costs the size of the table), written to a temporary table and deleted by
+    key. A table written before the model kept versions is emptied. -#}
 {% macro incremental_forget_stale(current_keys, key_columns, fingerprint, version_column='source_version') -%}
     {%- if execute and is_incremental() -%}
         {%- set columns = adapter.get_columns_in_relation(this) | map(attribute='name') | list -%}
+        {%- set stale_keys = 'pg_temp."' ~ this.identifier ~ '__stale_keys"' -%}
+        {%- set key_version = key_columns + [version_column] -%}
         {%- if 'inputs_fingerprint' not in columns or version_column not in columns -%}
             truncate {{ this }}
         {%- else -%}
+            delete from {{ this }}
+            where (select inputs_fingerprint from {{ this }} limit 1) is distinct from {{ fingerprint }};
+            drop table if exists {{ stale_keys }};
+            create temporary table {{ stale_keys }} on commit drop as
+            select stored_keys.*
+            from (
+                {%- if run_query("select " ~ index_exists(key_version)).rows[0][0] %}
+                {{ stored_key_versions(key_version) }}
+                {%- else %}
+                {#- indexed before the index took the version: one scan (this run's post-hook adds the index) #}
+                select distinct {{ key_version | join(', ') }} from {{ this }}
+                {%- endif %}
+            ) as stored_keys
+            where not exists (
+                select 1 from ({{ current_keys }}) as current_keys
+                where
+                {%- for column in key_version %}
+                    current_keys.{{ column }} = stored_keys.{{ column }}{{ " and" if not loop.last }}
+                {%- endfor %}
+            );
+            analyze {{ stale_keys }};
             delete from {{ this }} as stored
-            where stored.inputs_fingerprint is distinct from {{ fingerprint }}
-                or not exists (
-                    select 1 from ({{ current_keys }}) as current_keys
-                    where
-                    {%- for column in key_columns + [version_column] %}
-                        current_keys.{{ column }} = stored.{{ column }}{{ " and" if not loop.last }}
-                    {%- endfor %}
-                )
+            using {{ stale_keys }} as stale_keys
+            where
+            {%- for column in key_version %}
+                stored.{{ column }} = stale_keys.{{ column }}{{ " and" if not loop.last }}
+            {%- endfor %}
         {%- endif -%}
     {%- else -%}
         select 1
     {%- endif -%}
+{%- endmacro %}
+
+{#- The distinct values of `columns` (the key and version) the model stores, by a skip scan of its index on
+    them (a recursive walk: each step is one probe for the next greater tuple). -#}
+{% macro stored_key_versions(columns) -%}
+    {%- set listed = columns | join(', ') -%}
+    with recursive stored_keys as (
+        (select {{ listed }} from {{ this }} order by {{ listed }} limit 1)
+        union all
+        select next_key.*
+        from stored_keys
+        cross join lateral (
+            select {% for column in columns %}stored.{{ column }}{{ ", " if not loop.last }}{% endfor %}
+            from {{ this }} as stored
+            where ({% for column in columns %}stored.{{ column }}{{ ", " if not loop.last }}{% endfor %})
+                > ({% for column in columns %}stored_keys.{{ column }}{{ ", " if not loop.last }}{% endfor %})
+            order by {{ listed }}
+            limit 1
+        ) as next_key
+    )
+    select * from stored_keys
 {%- endmacro %}
 
 {#- The keys of `current_keys` (with their version) that the model holds no row of: what this run computes
@@ -105,19 +207,24 @@
     select * from {{ keys_to_build_relation() }}
 {%- endmacro %}
 
+{#- Whether the model has an index on exactly `columns` (in that order), as a SQL condition. -#}
+{% macro index_exists(columns) -%}
+    exists (
+        select 1 from pg_index
+        where indrelid = '{{ this.schema }}.{{ this.identifier }}'::regclass
+            and (select array_agg(attribute.attname::text order by key.position)
+                 from unnest(pg_index.indkey) with ordinality as key (attnum, position)
+                 inner join pg_attribute as attribute
+                     on attribute.attrelid = pg_index.indrelid and attribute.attnum = key.attnum)
+                = array['{{ columns | join("', '") }}']
+    )
+{%- endmacro %}
+
 {#- Post-hook: an incremental model's index on `columns`, created once (incremental runs keep the table). -#}
 {% macro incremental_index(columns) -%}
     do $incremental_index$
     begin
-        if not exists (
-            select 1 from pg_index
-            where indrelid = '{{ this.schema }}.{{ this.identifier }}'::regclass
-                and (select array_agg(attribute.attname::text order by key.position)
-                     from unnest(pg_index.indkey) with ordinality as key (attnum, position)
-                     inner join pg_attribute as attribute
-                         on attribute.attrelid = pg_index.indrelid and attribute.attnum = key.attnum)
-                    = array['{{ columns | join("', '") }}']
-        ) then
+        if not {{ index_exists(columns) }} then
             create index on {{ this }} ({{ columns | join(', ') }});
         end if;
     end
@@ -234,15 +341,34 @@
     {%- endif -%}
 {%- endmacro %}
 
+{#- Post-hook of a model with `written_by_build` (indexed): `analyze` it when this build wrote a fifth of its rows
+    or more, or it was never analyzed (reltuples -1); as incremental_analyze, for a model without a keys table. -#}
+{% macro analyze_when_rewritten() -%}
+    {%- if is_incremental() -%}
+    do $analyze_when_rewritten$
+    declare
+        stored real := (select reltuples from pg_class where oid = '{{ this.schema }}.{{ this.identifier }}'::regclass);
+    begin
+        if stored < 0 or (select count(*) from {{ this }} where written_by_build = {{ current_build_id() }}) * 5 >= stored then
+            analyze {{ this }};
+        end if;
+    end
+    $analyze_when_rewritten$
+    {%- else -%}
+    analyze {{ this }}
+    {%- endif -%}
+{%- endmacro %}
+
 {#- The config of an incremental model keyed by `key_columns`, whose current keys and versions are the macro
-    named `current_keys` and whose fingerprint is the macro named `fingerprint`, indexed on its key and on each
+    named `current_keys` and whose fingerprint is the macro named `fingerprint`, indexed on its key and version (the
+    skip scan of incremental_forget_stale, the probes of the key) and on each
     column list of `indexes`: `{{ config(**incremental_config(...)) }}`. The pre-hooks delete what is stale and
     write the keys to build; the model computes exactly the keys without rows, so the new rows are appended
     (dbt's delete+insert would look for rows of those keys again). -#}
 {% macro incremental_config(current_keys, key_columns, fingerprint, indexes=[]) -%}
     {%- set keys = current_keys ~ "()" -%}
     {%- set post_hooks = [] -%}
-    {%- for columns in [key_columns] + indexes -%}
+    {%- for columns in [key_columns + ['source_version']] + indexes -%}
         {%- do post_hooks.append("{{ incremental_index(" ~ columns ~ ") }}") -%}
     {%- endfor -%}
     {%- do post_hooks.append("{{ incremental_analyze(" ~ keys ~ ") }}") -%}

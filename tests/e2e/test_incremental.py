@@ -1,7 +1,7 @@
 """Incremental models equal a full rebuild: after each change (a new member, a corrected file, appended months,
-an older file restored, a land-cover change, a region change, a period change, a member removed) every mart
-view after the incremental reload or build equals that of `sinkload build --full-refresh`, and the harmonised
-rows of the (product, member, month) that did not change were not rewritten."""
+an older file restored, a land-cover change, a region change, a new native grid, a period change, a member
+removed) every mart view after the incremental reload or build equals that of `sinkload build --full-refresh`,
+and the harmonised rows of the (product, member, month) that did not change were not rewritten."""
 
 from __future__ import annotations
 
@@ -34,6 +34,7 @@ pytestmark = pytest.mark.slow
 
 YEARS = range(2015, 2019)  # 2019 is appended later, inside the default period 2015..2019
 HARMONISED = "intermediate.int_flux_cell_months_harmonised"
+OVERLAPS = "intermediate.int_native_to_analysis_overlaps"
 
 
 def row_versions(settings, member: str) -> set[str]:
@@ -42,6 +43,18 @@ def row_versions(settings, member: str) -> set[str]:
         return {xmin for (xmin,) in conn.execute(
             f"select distinct h.xmin::text from {HARMONISED} h join raw.member m using (member_id) "
             "where m.name = %s", [member])}
+
+
+def overlaps_versions(settings) -> set[str]:
+    """The transaction ids that wrote the native-to-analysis overlaps (rebuilt only when grids or cells change)."""
+    with psycopg.connect(settings.database_url) as conn:
+        return {xmin for (xmin,) in conn.execute(f"select distinct xmin::text from {OVERLAPS}")}
+
+
+def overlaps_rows(settings) -> list[tuple]:
+    with psycopg.connect(settings.database_url) as conn:
+        return conn.execute(f"select grid_id, col, row, cell_id, overlap_m2 from {OVERLAPS} "
+                            "order by grid_id, col, row, cell_id").fetchall()
 
 
 def harmonised_months(settings, member: str) -> int:
@@ -72,11 +85,12 @@ def test_a_new_member(world):
 
 def test_a_corrected_file(world):
     settings, _directory, inbox, member_file, _field = world
-    ou, cams = row_versions(settings, "OU"), row_versions(settings, "CAMS")
+    ou, cams, overlaps = row_versions(settings, "OU"), row_versions(settings, "CAMS"), overlaps_versions(settings)
     before = marts_rows(settings)
     replace_atomically(member_file, world_field(seed=2, years=YEARS), YEARS)
     cli(settings, "reload", inbox)
     assert row_versions(settings, "OU") == ou
+    assert overlaps_versions(settings) == overlaps  # grids and cells unchanged: the overlaps were not rebuilt
     assert not row_versions(settings, "CAMS") & cams  # every month of the corrected member rewritten
     assert marts_rows(settings)["sink_monthly"] != before["sink_monthly"]
     equals_full_refresh(settings)
@@ -126,15 +140,29 @@ def test_a_region_change(world):
     divisions = write_geojson(directory / "divisions_wider.geojson", [
         rectangle_feature(name, west, south, east if right == WORLD_EAST else right, north)
         for name, (west, south, right, north) in DIVISIONS.items()])
-    cams = row_versions(settings, "CAMS")
+    cams, overlaps = row_versions(settings, "CAMS"), overlaps_versions(settings)
     cli(settings, "ingest", "regions", national, "--scope", "national", "--name-field", "name")
     cli(settings, "ingest", "regions", divisions, "--scope", "division", "--name-field", "name", "--tiles-national")
     cli(settings, "reload", inbox)
     assert not row_versions(settings, "CAMS") & cams  # the analysis cells changed: everything rebuilt
+    assert not overlaps_versions(settings) & overlaps
     with psycopg.connect(settings.database_url) as conn:
         cells = conn.execute(f"select count(distinct cell_id) from {HARMONISED}").fetchone()[0]
     assert cells == (east - WORLD_WEST) * (WORLD_NORTH - WORLD_SOUTH)
     equals_full_refresh(settings)
+
+
+def test_a_new_grid(world):
+    """A native grid added to raw (as a new product's file would) rebuilds the overlaps, equal to a full refresh."""
+    settings, _directory, _inbox, _member_file, _field = world
+    with psycopg.connect(settings.database_url) as conn:
+        grid_id = conn.execute("insert into raw.grid (west, north, dx, dy, nx, ny) values (-180, 90, 0.3, 0.3, 1200, 600) "
+                               "returning grid_id").fetchone()[0]
+    cli(settings, "build")
+    incremental = overlaps_rows(settings)
+    assert any(row[0] == grid_id for row in incremental)
+    equals_full_refresh(settings)
+    assert overlaps_rows(settings) == incremental
 
 
 def test_a_period_change(world):
@@ -166,6 +194,25 @@ def test_a_member_removed(world):
     incremental = marts_rows(settings)
     assert not any("OU" in row for view in incremental.values() for row in view)
     assert_marts_equal(incremental, equals_full_refresh(settings))
+
+
+def test_a_table_indexed_before_versions(world):
+    """A cell-months table indexed on its key alone (a warehouse built before the key index took the version)
+    finds its stale keys by a scan once, gets the (key, version) index, and still equals a full refresh."""
+    settings, _directory, inbox, member_file, _field = world
+    table = "intermediate.int_flux_cell_months_with_ensemble"
+    with psycopg.connect(settings.database_url) as conn:
+        for (name,) in conn.execute("select indexrelid::regclass::text from pg_index "
+                                    f"where indrelid = '{table}'::regclass").fetchall():
+            conn.execute(f"drop index {name}")
+        conn.execute(f"create index on {table} (product, member, month)")
+    replace_atomically(member_file, world_field(seed=11, years=YEARS), YEARS)
+    cli(settings, "reload", inbox)
+    with psycopg.connect(settings.database_url) as conn:
+        indexes = {definition.split(" USING btree ")[1] for (definition,) in conn.execute(
+            f"select pg_get_indexdef(indexrelid) from pg_index where indrelid = '{table}'::regclass")}
+    assert "(product, member, month, source_version)" in indexes
+    equals_full_refresh(settings)
 
 
 def test_scoped_data_tests_still_fail(world):

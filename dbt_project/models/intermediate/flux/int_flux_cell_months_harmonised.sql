@@ -4,17 +4,18 @@
     this model's transaction only.
     Incremental (macros/incremental.sql, docs/architecture.md): the pre-hook deletes the rows of (product, member, month) whose
     stored content (digest) changed or left raw (and every row when the geography or this SQL changed); the model then
-    harmonises the (product, member, month) of the period that have no rows. -#}
+    harmonises the (product, member, month) of the period that have no rows, appended (none of them has rows
+    left). Indexed on written_by_build: its tests read the rows written since the last publication. -#}
 {{ config(
     materialized='incremental',
-    incremental_strategy='delete+insert',
-    unique_key=['product_id', 'member_id', 'month'],
+    incremental_strategy='append',
     on_schema_change='append_new_columns',
     pre_hook=["set local work_mem = '512MB'", "set local enable_nestloop = off", "set local enable_sort = off",
               "{{ harmonisation_overlaps_function() }}",
               "{{ incremental_forget_stale(harmonisation_raw_keys(), ['product_id', 'member_id', 'month'],
                                            harmonisation_fingerprint()) }}"],
-    post_hook=["{{ incremental_index(['product_id', 'member_id', 'month', 'source_version']) }}", "analyze {{ this }}"]
+    post_hook=["{{ incremental_index(['product_id', 'member_id', 'month', 'source_version']) }}",
+               "{{ incremental_index(['written_by_build']) }}", "{{ analyze_when_rewritten() }}"]
 ) }}
 
 {#- Every product on the 1° analysis grid: a 1° cell's monthly value is the overlap-area-weighted mean of

@@ -1,4 +1,8 @@
-{{ config(post_hook=["create index on {{ this }} (grid_id, col, row)", "analyze {{ this }}"]) }}
+{#- Rebuilt only when the native grids, the analysis cells or this SQL change (macros/incremental.sql
+    rebuild_on_change_config), not with every flux change that selects it. Its tests check the rows written
+    since the last publication (written_by_build, indexed): none when it was not rebuilt. -#}
+{{ config(**rebuild_on_change_config('overlaps_fingerprint',
+                                     indexes=[['grid_id', 'col', 'row'], ['written_by_build']])) }}
 
 {#- For every native grid, the spherical area (m^2) shared by each native cell and each 1° analysis cell.
     Both are lon/lat rectangles, so the overlap is a rectangle too: R^2 * dlon * (sin north - sin south).
@@ -76,6 +80,8 @@ final as (
     select pairs.grid_id, pairs.col, pairs.row, pairs.cell_id, pairs.overlap_m2
     from pairs
     inner join analysis on pairs.cell_id = analysis.cell_id
+    where {{ rebuild_on_change() }}
 )
 
-select * from final
+select final.*, {{ overlaps_fingerprint() }} as inputs_fingerprint, {{ current_build_id() }} as written_by_build
+from final
