@@ -36,6 +36,7 @@ from psycopg import sql
 from benchmarks._common import machine_info, publish, results_parser, sinkload_binary, timed
 from sinkload.db.connection import connect, database_url
 from sinkload.db.warehouse import Warehouse
+from sinkload.dbt.runner import target_dir
 from sinkload.roles import Roles
 from sinkload.settings import Settings
 from tests.independent_marts import expected_marts
@@ -107,7 +108,7 @@ def run_build(settings: Settings, label: str) -> dict:
 
 def slowest_models(settings: Settings, top: int = 8) -> list[dict]:
     """dbt's own timing of each node of the last invocation, slowest first."""
-    results = json.loads((settings.dbt_project_dir / "target" / "run_results.json").read_text())["results"]
+    results = json.loads((target_dir(settings.dbt_project_dir) / "run_results.json").read_text())["results"]
     ranked = sorted(results, key=lambda r: r["execution_time"], reverse=True)[:top]
     return [{"node": r["unique_id"].split(".", 2)[-1], "seconds": round(r["execution_time"], 2)} for r in ranked]
 

@@ -29,6 +29,7 @@ from pathlib import Path
 from benchmarks._common import machine_info, publish, results_parser, sinkload_binary, timed
 from sinkload.db.connection import database_url
 from sinkload.db.warehouse import Warehouse
+from sinkload.dbt.runner import target_dir
 from sinkload.settings import Settings
 from tests.support import cli_env, fresh_database
 
@@ -77,7 +78,7 @@ def step(settings: Settings, label: str, *args: object) -> dict:
     """One timed CLI command; the harmonisation model's dbt time when dbt ran it."""
     load = [round(x, 2) for x in os.getloadavg()]
     print(f"{label}: sinkload {' '.join(map(str, args))} ...", flush=True)
-    results = settings.dbt_project_dir / "target" / "run_results.json"
+    results = target_dir(settings.dbt_project_dir) / "run_results.json"
     before = results.stat().st_mtime if results.exists() else 0.0
     with timed() as timer:
         done = subprocess.run([sinkload_binary(), *map(str, args)], env=cli_env(settings), capture_output=True,

@@ -59,6 +59,11 @@ MANIFEST = "manifest.json"
 PROJECT_STAMP = "sinkload_project_digest"
 
 
+def target_dir(project_dir: Path) -> Path:
+    """Where dbt writes its outputs (manifest.json, run_results.json) for this project."""
+    return project_dir / "target"
+
+
 def run_dbt(warehouse: Warehouse, args: list[str], dbt_vars: dict | None = None,
             ) -> subprocess.CompletedProcess:
     """Run `dbt <args>` in the project as the transformer and return it (its log in `.stdout`, for the CLI to
@@ -67,16 +72,16 @@ def run_dbt(warehouse: Warehouse, args: list[str], dbt_vars: dict | None = None,
     variables = {"analyst_role": roles.analyst, **build_identity(settings), **(dbt_vars or {})}
     env = {**os.environ, **dbt_environment(warehouse.url, roles.transformer),
            "DBT_SEND_ANONYMOUS_USAGE_STATS": "false"}
-    target_dir = settings.dbt_project_dir / "target"
+    target = target_dir(settings.dbt_project_dir)
     argv = [dbt_executable(), *args, "--project-dir", str(settings.dbt_project_dir),
-            "--profiles-dir", str(settings.dbt_project_dir), "--target-path", str(target_dir),
+            "--profiles-dir", str(settings.dbt_project_dir), "--target-path", str(target),
             "--vars", json.dumps(variables)]
     parsed = project_digest(settings.dbt_project_dir)
     result = subprocess.run(argv, env=env, capture_output=True, text=True, check=False)
     if result.returncode != 0:
         raise DbtFailed(f"dbt {args[0]} failed: {failure_detail(result.stdout, result.stderr)}", result.stdout)
-    if (target_dir / MANIFEST).exists():
-        (target_dir / PROJECT_STAMP).write_text(parsed)
+    if (target / MANIFEST).exists():
+        (target / PROJECT_STAMP).write_text(parsed)
     return result
 
 

@@ -14,7 +14,7 @@ import psycopg
 from sinkload.build_state import project_digest
 from sinkload.db.raw_state import group_tables
 from sinkload.db.warehouse import Warehouse
-from sinkload.dbt.runner import MANIFEST, PROJECT_STAMP, run_dbt, strip_ansi
+from sinkload.dbt.runner import MANIFEST, PROJECT_STAMP, run_dbt, strip_ansi, target_dir
 
 
 @dataclass(frozen=True)
@@ -49,7 +49,7 @@ def manifest_models(project_dir: Path) -> list[DbtNode] | None:
     """The project's models from the manifest.json of the last dbt run `run_dbt` completed, when the project's
     files are still those that run parsed (runner.PROJECT_STAMP) and no other dbt run wrote a manifest since;
     else None (ask `dbt ls`). Saves a dbt start-up (about 2 s) per reload."""
-    target = project_dir / "target"
+    target = target_dir(project_dir)
     try:
         stamp, manifest = target / PROJECT_STAMP, target / MANIFEST
         if stamp.stat().st_mtime < manifest.stat().st_mtime or stamp.read_text() != project_digest(project_dir):
