@@ -155,13 +155,16 @@ def land_shares(conn: psycopg.Connection, geom: shapely.Geometry) -> dict[str, f
         join raw.product p using (product_id)
         where st_convexhull(t.rast) && st_geomfromwkb(%s, 4326)
     """, [shapely.to_wkb(geom)]).fetchall()
-    shapely.prepare(geom)
+    # A prepared copy: preparing the caller's geometry would change an object the layer checks later share
+    # between threads (parallel.py).
+    region = shapely.from_wkb(shapely.to_wkb(geom))
+    shapely.prepare(region)
     counts: dict[str, list[int]] = {}
     for name, wkb in rows:
         grid, values = raster_values(bytes(wkb))
         lon = grid.west + (np.arange(grid.nx) + 0.5) * grid.dx
         lat = grid.north - (np.arange(grid.ny) + 0.5) * grid.dy
-        inside = shapely.contains_xy(geom, *np.meshgrid(lon, lat))
+        inside = shapely.contains_xy(region, *np.meshgrid(lon, lat))
         land, cells = counts.setdefault(name, [0, 0])
         counts[name] = [land + int((inside & ~np.isnan(values) & (values != 0)).sum()), cells + int(inside.sum())]
     return {name: land / cells for name, (land, cells) in counts.items() if cells > 0}
