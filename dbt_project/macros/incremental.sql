@@ -341,14 +341,31 @@
     {%- endif -%}
 {%- endmacro %}
 
+{#- Post-hook of a model with `written_by_build` (indexed): `analyze` it when this build wrote a fifth of its rows
+    or more, or it was never analyzed (reltuples -1); as incremental_analyze, for a model without a keys table. -#}
+{% macro analyze_when_rewritten() -%}
+    {%- if is_incremental() -%}
+    do $analyze_when_rewritten$
+    declare
+        stored real := (select reltuples from pg_class where oid = '{{ this.schema }}.{{ this.identifier }}'::regclass);
+    begin
+        if stored < 0 or (select count(*) from {{ this }} where written_by_build = {{ current_build_id() }}) * 5 >= stored then
+            analyze {{ this }};
+        end if;
+    end
+    $analyze_when_rewritten$
+    {%- else -%}
+    analyze {{ this }}
+    {%- endif -%}
+{%- endmacro %}
+
 {#- The config of an incremental model keyed by `key_columns`, whose current keys and versions are the macro
     named `current_keys` and whose fingerprint is the macro named `fingerprint`, indexed on its key and version (the
     skip scan of incremental_forget_stale, the probes of the key) and on each
-    column list of `indexes`: `{{ config(**incremental_config(...)) }}`. The pre-hooks (after the model's own
-    `pre_hooks`, e.g. its session settings) delete what is stale and write the keys to build; the model computes
-    exactly the keys without rows, so the new rows are appended (dbt's delete+insert would look for rows of
-    those keys again). -#}
-{% macro incremental_config(current_keys, key_columns, fingerprint, indexes=[], pre_hooks=[]) -%}
+    column list of `indexes`: `{{ config(**incremental_config(...)) }}`. The pre-hooks delete what is stale and
+    write the keys to build; the model computes exactly the keys without rows, so the new rows are appended
+    (dbt's delete+insert would look for rows of those keys again). -#}
+{% macro incremental_config(current_keys, key_columns, fingerprint, indexes=[]) -%}
     {%- set keys = current_keys ~ "()" -%}
     {%- set post_hooks = [] -%}
     {%- for columns in [key_columns + ['source_version']] + indexes -%}
@@ -359,8 +376,7 @@
         'materialized': 'incremental',
         'incremental_strategy': 'append',
         'on_schema_change': 'append_new_columns',
-        'pre_hook': pre_hooks + [
-                     "{{ incremental_forget_stale(" ~ keys ~ ", " ~ key_columns ~ ", " ~ fingerprint ~ "()) }}",
+        'pre_hook': ["{{ incremental_forget_stale(" ~ keys ~ ", " ~ key_columns ~ ", " ~ fingerprint ~ "()) }}",
                      "{{ incremental_plan_keys(" ~ keys ~ ", " ~ key_columns ~ ") }}"],
         'post_hook': post_hooks,
     }) }}

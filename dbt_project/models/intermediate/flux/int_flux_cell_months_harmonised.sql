@@ -6,11 +6,17 @@
     stored content (digest) changed or left raw (and every row when the geography or this SQL changed); the model then
     harmonises the (product, member, month) of the period that have no rows, appended (none of them has rows
     left). Indexed on written_by_build: its tests read the rows written since the last publication. -#}
-{{ config(**incremental_config(
-    'harmonisation_raw_keys', ['product_id', 'member_id', 'month'], 'harmonisation_fingerprint',
-    indexes=[['written_by_build']],
-    pre_hooks=["set local work_mem = '512MB'", "set local enable_nestloop = off", "set local enable_sort = off",
-               "{{ harmonisation_overlaps_function() }}"])) }}
+{{ config(
+    materialized='incremental',
+    incremental_strategy='append',
+    on_schema_change='append_new_columns',
+    pre_hook=["set local work_mem = '512MB'", "set local enable_nestloop = off", "set local enable_sort = off",
+              "{{ harmonisation_overlaps_function() }}",
+              "{{ incremental_forget_stale(harmonisation_raw_keys(), ['product_id', 'member_id', 'month'],
+                                           harmonisation_fingerprint()) }}"],
+    post_hook=["{{ incremental_index(['product_id', 'member_id', 'month', 'source_version']) }}",
+               "{{ incremental_index(['written_by_build']) }}", "{{ analyze_when_rewritten() }}"]
+) }}
 
 {#- Every product on the 1° analysis grid: a 1° cell's monthly value is the overlap-area-weighted mean of
     the valid native cells under it (missing cells skipped); no row when none is valid. A native grid that
@@ -48,7 +54,7 @@ grids as (
 ),
 
 keys_to_build as (
-    {{ keys_to_build() }}
+    {{ incremental_keys_to_build(harmonisation_raw_keys(), ['product_id', 'member_id', 'month']) }}
 ),
 
 {#- The window of each tile over the analysis extent (1-based array subscripts, clamped to the tile): only
