@@ -1,27 +1,17 @@
-{#- Incremental harmonisation (models/intermediate/flux/int_flux_cell_months_harmonised.sql, docs/architecture.md),
-    by the mechanism of macros/incremental.sql: its version column `source_version` is the stored month's content
-    digest (raw.flux_tile.month_digest), not the batch: a newer file whose month holds the same values re-points
-    the tiles to its batch, and the month is not recomputed. -#}
+{#- Harmonisation (models/intermediate/flux/int_flux_cell_months_harmonised.sql, docs/architecture.md): the
+    definition is src/sinkload/harmonise.py, applied by the loader; its version column `source_version` is the
+    stored month's content digest (raw.flux_tile.month_digest), not the batch: a newer file whose month holds
+    the same values re-points the tiles (and their 1° harmonisation) to its batch, and the month is not
+    recomputed. -#}
 
-{#- The inputs of harmonisation other than the tiles (macros/incremental.sql): the analysis cells, the
-    native grids, the sphere's radius and the SQL of this model and of the models it reads. The period is
-    not part of it: a month's values do not depend on it, only which months are kept (rows of months outside
-    the period are deleted as stale). -#}
+{#- The inputs of harmonisation other than the stored months: the analysis cells, the definition's version and
+    the SQL of this model and of the models it reads. Neither the native grids (a grid's months are keys of
+    their own) nor the sphere's radius (it cancels in a weighted mean) nor the period (a month's values do not
+    depend on it, only which months are kept) are part of it. -#}
 {% macro harmonisation_fingerprint() -%}
     {{ inputs_fingerprint([
         content_md5(ref('int_analysis_cells'), ['cell_id']),
-        content_md5(ref('stg_raw__grids'), ['grid_id', 'west', 'north', 'dx', 'dy', 'nx', 'ny']),
-        "'" ~ var('earth_radius_m') ~ "'",
-    ]) }}
-{%- endmacro %}
-
-{#- int_native_to_analysis_overlaps' inputs: the native grids, the analysis cells, the sphere's radius and the
-    SQL of the model and of the models it reads (macros/incremental.sql rebuild_on_change_config). -#}
-{% macro overlaps_fingerprint() -%}
-    {{ inputs_fingerprint([
-        content_md5(ref('stg_raw__grids'), ['grid_id', 'west', 'north', 'dx', 'dy', 'nx', 'ny']),
-        content_md5(ref('int_analysis_cells'), ['cell_id', 'west', 'south']),
-        "'" ~ var('earth_radius_m') ~ "'",
+        "'" ~ var('harmonisation_version') ~ "'",
     ]) }}
 {%- endmacro %}
 
@@ -33,15 +23,44 @@
     where month between {{ period_first_month() }} and {{ period_last_month() }}
 {%- endmacro %}
 
-{#- Pre-hook: the overlaps of the non-nesting grids as a function the planner takes for one row, so that
-    it hashes them rather than the pixels it underestimates (plpgsql: never inlined into the query). -#}
-{% macro harmonisation_overlaps_function() -%}
-    create or replace function {{ this.schema }}.harmonisation_overlaps()
-    returns table (grid_id integer, col integer, "row" integer, cell_id integer, overlap_m2 double precision)
-    language plpgsql stable rows 1 as $harmonisation_overlaps$
+{#- A grid whose cells are the 1° cells (the tolerances of sinkload.harmonise.is_one_degree): its tiles are
+    read as they are; every other grid's months come harmonised in raw.flux_month_1deg. -#}
+{% macro is_one_degree_grid(grid) -%}
+    (abs({{ grid }}.dx - 1) < 1e-9 and abs({{ grid }}.dy - 1) < 1e-9
+     and abs({{ grid }}.west - round({{ grid }}.west)) < 1e-6 and abs({{ grid }}.north - round({{ grid }}.north)) < 1e-6)
+{%- endmacro %}
+
+{#- Pre-hook (after the keys to build are planned): refuse to build when a key of a grid other than the 1° grid
+    has no 1° harmonisation of its digest and of this definition's version in raw (stored before the loader
+    wrote them, or by another definition): its cells would quietly be missing. -#}
+{% macro harmonisation_check() -%}
+    do $harmonisation_check$
+    declare
+        missing record;
     begin
-        return query select o.grid_id, o.col, o.row, o.cell_id, o.overlap_m2
-            from {{ ref('int_native_to_analysis_overlaps') }} as o;
+        select products.product, members.member, keys.month, count(*) over () as n into missing
+        from {{ keys_to_build_relation() }} as keys
+        inner join {{ ref('stg_raw__products') }} as products on products.product_id = keys.product_id
+        inner join {{ ref('stg_raw__members') }} as members on members.member_id = keys.member_id
+        cross join lateral (
+            select tiles.grid_id from {{ ref('stg_raw__flux_tiles') }} as tiles
+            where tiles.member_id = keys.member_id and tiles.month = keys.month
+            limit 1
+        ) as key_grid
+        inner join {{ ref('stg_raw__grids') }} as grids on grids.grid_id = key_grid.grid_id
+        where not {{ is_one_degree_grid('grids') }}
+            and not exists (
+                select from {{ ref('stg_raw__flux_months_1deg') }} as months
+                where months.member_id = keys.member_id and months.month = keys.month
+                    and months.month_digest = keys.source_version
+                    and months.harmonisation_version = '{{ var("harmonisation_version") }}')
+        order by products.product, members.member, keys.month
+        limit 1;
+        if found then
+            raise exception 'raw.flux_month_1deg lacks the 1° harmonisation (version %) of % stored month(s), '
+                'first % % %: run `sinkload reharmonise`', '{{ var("harmonisation_version") }}', missing.n,
+                missing.product, missing.member, to_char(missing.month, 'YYYY-MM');
+        end if;
     end
-    $harmonisation_overlaps$
+    $harmonisation_check$
 {%- endmacro %}

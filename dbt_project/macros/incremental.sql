@@ -42,64 +42,6 @@
      from {{ relation }} where {{ where }})
 {%- endmacro %}
 
-{#- Whole-table models rebuilt only when their inputs change (e.g. int_native_to_analysis_overlaps: rebuilt when
-    the grids or the analysis cells change, not when flux does): `{{ config(**rebuild_on_change_config(...)) }}`
-    with the name of the macro of its fingerprint; the model's rows carry `inputs_fingerprint`, and its final
-    select is filtered by `where {{ rebuild_on_change() }}`. A pre-hook decides once whether the stored
-    fingerprint differs from the current one (or the table is empty), and then deletes every row; the
-    model's query, gated by that decision (a one-time filter: nothing below it runs), writes every row or none. -#}
-{% macro rebuild_on_change_relation() -%}
-    pg_temp."{{ this.identifier }}__rebuild"
-{%- endmacro %}
-
-{% macro rebuild_on_change_forget(fingerprint) -%}
-    {%- if execute and is_incremental() -%}
-        {%- set columns = adapter.get_columns_in_relation(this) | map(attribute='name') | list -%}
-        drop table if exists {{ rebuild_on_change_relation() }};
-        create temporary table {{ rebuild_on_change_relation() }} on commit drop as
-        select {% if 'inputs_fingerprint' in columns -%}
-            (select inputs_fingerprint from {{ this }} limit 1) is distinct from {{ fingerprint }}
-        {%- else -%} true {%- endif %} as rebuild;
-        delete from {{ this }} where (select rebuild from {{ rebuild_on_change_relation() }})
-    {%- else -%}
-        select 1
-    {%- endif -%}
-{%- endmacro %}
-
-{#- The condition the model's final select is filtered by: true when the model is rebuilt. -#}
-{% macro rebuild_on_change() -%}
-    {%- if is_incremental() -%}(select rebuild from {{ rebuild_on_change_relation() }}){%- else -%}true{%- endif -%}
-{%- endmacro %}
-
-{% macro rebuild_on_change_analyze() -%}
-    {%- if is_incremental() -%}
-    do $rebuild_on_change_analyze$
-    begin
-        if (select rebuild from {{ rebuild_on_change_relation() }}) then
-            analyze {{ this }};
-        end if;
-    end
-    $rebuild_on_change_analyze$
-    {%- else -%}
-    analyze {{ this }}
-    {%- endif -%}
-{%- endmacro %}
-
-{% macro rebuild_on_change_config(fingerprint, indexes=[]) -%}
-    {%- set post_hooks = [] -%}
-    {%- for columns in indexes -%}
-        {%- do post_hooks.append("{{ incremental_index(" ~ columns ~ ") }}") -%}
-    {%- endfor -%}
-    {%- do post_hooks.append("{{ rebuild_on_change_analyze() }}") -%}
-    {{ return({
-        'materialized': 'incremental',
-        'incremental_strategy': 'append',
-        'on_schema_change': 'append_new_columns',
-        'pre_hook': ["{{ rebuild_on_change_forget(" ~ fingerprint ~ "()) }}"],
-        'post_hook': post_hooks,
-    }) }}
-{%- endmacro %}
-
 {#- Pre-hook: delete every row when the fingerprint changed (all rows carry the same one: a run deletes all or
     writes with the current one), then the rows whose key no longer has the version `current_keys` lists for
     it (replaced, deleted, out of the period). The stale keys are found among the distinct (key, version)
@@ -341,43 +283,30 @@
     {%- endif -%}
 {%- endmacro %}
 
-{#- Post-hook of a model with `written_by_build` (indexed): `analyze` it when this build wrote a fifth of its rows
-    or more, or it was never analyzed (reltuples -1); as incremental_analyze, for a model without a keys table. -#}
-{% macro analyze_when_rewritten() -%}
-    {%- if is_incremental() -%}
-    do $analyze_when_rewritten$
-    declare
-        stored real := (select reltuples from pg_class where oid = '{{ this.schema }}.{{ this.identifier }}'::regclass);
-    begin
-        if stored < 0 or (select count(*) from {{ this }} where written_by_build = {{ current_build_id() }}) * 5 >= stored then
-            analyze {{ this }};
-        end if;
-    end
-    $analyze_when_rewritten$
-    {%- else -%}
-    analyze {{ this }}
-    {%- endif -%}
-{%- endmacro %}
-
 {#- The config of an incremental model keyed by `key_columns`, whose current keys and versions are the macro
     named `current_keys` and whose fingerprint is the macro named `fingerprint`, indexed on its key and version (the
     skip scan of incremental_forget_stale, the probes of the key) and on each
     column list of `indexes`: `{{ config(**incremental_config(...)) }}`. The pre-hooks delete what is stale and
-    write the keys to build; the model computes exactly the keys without rows, so the new rows are appended
-    (dbt's delete+insert would look for rows of those keys again). -#}
-{% macro incremental_config(current_keys, key_columns, fingerprint, indexes=[]) -%}
+    write the keys to build, then run the macros named in `checks` (which may read the keys table and raise);
+    the model computes exactly the keys without rows, so the new rows are appended (dbt's delete+insert would
+    look for rows of those keys again). -#}
+{% macro incremental_config(current_keys, key_columns, fingerprint, indexes=[], checks=[]) -%}
     {%- set keys = current_keys ~ "()" -%}
     {%- set post_hooks = [] -%}
     {%- for columns in [key_columns + ['source_version']] + indexes -%}
         {%- do post_hooks.append("{{ incremental_index(" ~ columns ~ ") }}") -%}
     {%- endfor -%}
     {%- do post_hooks.append("{{ incremental_analyze(" ~ keys ~ ") }}") -%}
+    {%- set pre_checks = [] -%}
+    {%- for check in checks -%}
+        {%- do pre_checks.append("{{ " ~ check ~ "() }}") -%}
+    {%- endfor -%}
     {{ return({
         'materialized': 'incremental',
         'incremental_strategy': 'append',
         'on_schema_change': 'append_new_columns',
         'pre_hook': ["{{ incremental_forget_stale(" ~ keys ~ ", " ~ key_columns ~ ", " ~ fingerprint ~ "()) }}",
-                     "{{ incremental_plan_keys(" ~ keys ~ ", " ~ key_columns ~ ") }}"],
+                     "{{ incremental_plan_keys(" ~ keys ~ ", " ~ key_columns ~ ") }}"] + pre_checks,
         'post_hook': post_hooks,
     }) }}
 {%- endmacro %}

@@ -1,10 +1,11 @@
 """Incremental models equal a full rebuild: after each change (a new member, a corrected file, appended months,
-an older file restored, a land-cover change, a region change, a new native grid, a period change, a member
+an older file restored, a land-cover change, a region change, a product on another grid, a period change, a member
 removed) every mart view after the incremental reload or build equals that of `sinkload build --full-refresh`,
 and the harmonised rows of the (product, member, month) that did not change were not rewritten."""
 
 from __future__ import annotations
 
+import numpy as np
 import psycopg
 import pytest
 
@@ -34,7 +35,6 @@ pytestmark = pytest.mark.slow
 
 YEARS = range(2015, 2019)  # 2019 is appended later, inside the default period 2015..2019
 HARMONISED = "intermediate.int_flux_cell_months_harmonised"
-OVERLAPS = "intermediate.int_native_to_analysis_overlaps"
 
 
 def row_versions(settings, member: str) -> set[str]:
@@ -43,18 +43,6 @@ def row_versions(settings, member: str) -> set[str]:
         return {xmin for (xmin,) in conn.execute(
             f"select distinct h.xmin::text from {HARMONISED} h join raw.member m using (member_id) "
             "where m.name = %s", [member])}
-
-
-def overlaps_versions(settings) -> set[str]:
-    """The transaction ids that wrote the native-to-analysis overlaps (rebuilt only when grids or cells change)."""
-    with psycopg.connect(settings.database_url) as conn:
-        return {xmin for (xmin,) in conn.execute(f"select distinct xmin::text from {OVERLAPS}")}
-
-
-def overlaps_rows(settings) -> list[tuple]:
-    with psycopg.connect(settings.database_url) as conn:
-        return conn.execute(f"select grid_id, col, row, cell_id, overlap_m2 from {OVERLAPS} "
-                            "order by grid_id, col, row, cell_id").fetchall()
 
 
 def harmonised_months(settings, member: str) -> int:
@@ -85,12 +73,11 @@ def test_a_new_member(world):
 
 def test_a_corrected_file(world):
     settings, _directory, inbox, member_file, _field = world
-    ou, cams, overlaps = row_versions(settings, "OU"), row_versions(settings, "CAMS"), overlaps_versions(settings)
+    ou, cams = row_versions(settings, "OU"), row_versions(settings, "CAMS")
     before = marts_rows(settings)
     replace_atomically(member_file, world_field(seed=2, years=YEARS), YEARS)
     cli(settings, "reload", inbox)
     assert row_versions(settings, "OU") == ou
-    assert overlaps_versions(settings) == overlaps  # grids and cells unchanged: the overlaps were not rebuilt
     assert not row_versions(settings, "CAMS") & cams  # every month of the corrected member rewritten
     assert marts_rows(settings)["sink_monthly"] != before["sink_monthly"]
     equals_full_refresh(settings)
@@ -140,29 +127,55 @@ def test_a_region_change(world):
     divisions = write_geojson(directory / "divisions_wider.geojson", [
         rectangle_feature(name, west, south, east if right == WORLD_EAST else right, north)
         for name, (west, south, right, north) in DIVISIONS.items()])
-    cams, overlaps = row_versions(settings, "CAMS"), overlaps_versions(settings)
+    cams = row_versions(settings, "CAMS")
     cli(settings, "ingest", "regions", national, "--scope", "national", "--name-field", "name")
     cli(settings, "ingest", "regions", divisions, "--scope", "division", "--name-field", "name", "--tiles-national")
     cli(settings, "reload", inbox)
     assert not row_versions(settings, "CAMS") & cams  # the analysis cells changed: everything rebuilt
-    assert not overlaps_versions(settings) & overlaps
     with psycopg.connect(settings.database_url) as conn:
         cells = conn.execute(f"select count(distinct cell_id) from {HARMONISED}").fetchone()[0]
     assert cells == (east - WORLD_WEST) * (WORLD_NORTH - WORLD_SOUTH)
     equals_full_refresh(settings)
 
 
-def test_a_new_grid(world):
-    """A native grid added to raw (as a new product's file would) rebuilds the overlaps, equal to a full refresh."""
-    settings, _directory, _inbox, _member_file, _field = world
+def test_a_product_on_another_grid(world):
+    """A product on a grid that is not the 1° grid (0.5°, edges off the half degrees) is harmonised at the door: its
+    1° values equal an independent overlap computation from the file, the 1° member's rows are not rewritten, and
+    the marts equal a full refresh."""
+    from tests.flux_files import field, write_trendy
+    from tests.independent import read_trendy, to_one_degree
+
+    settings, _directory, inbox, _member_file, _field = world
+    cams = row_versions(settings, "CAMS")
+    # centres a quarter off the half degrees, exact in the file's float32 coordinates
+    lats = np.arange(WORLD_SOUTH - 0.375, WORLD_NORTH + 0.5, 0.5)
+    lons = np.arange(WORLD_WEST - 0.375, WORLD_EAST + 0.5, 0.5)
+    days = np.array([31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31])
+    mid_month = np.cumsum(days) - days / 2
+    times = np.concatenate([(year - 1700) * 365 + mid_month for year in YEARS])
+    path = inbox / "vegas" / "VEGAS_S3_nbp.nc"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    values = field(times.size, lats, lons, 2e-8, seed=9)
+    values[:, 0, :3] = 1e-8  # the field's missing corner would leave the world's corner cell without a value
+    values[5, 2, 2] = np.nan
+    write_trendy(path, values, lats, lons, times, "days since 1700-01-01", "noleap")
+    cli(settings, "reload", inbox)
+    assert harmonised_months(settings, "VEGAS") == 12 * len(YEARS)
+    assert row_versions(settings, "CAMS") == cams  # a new grid no longer rebuilds every product's harmonisation
+
     with psycopg.connect(settings.database_url) as conn:
-        grid_id = conn.execute("insert into raw.grid (west, north, dx, dy, nx, ny) values (-180, 90, 0.3, 0.3, 1200, 600) "
-                               "returning grid_id").fetchone()[0]
-    cli(settings, "build")
-    incremental = overlaps_rows(settings)
-    assert any(row[0] == grid_id for row in incremental)
+        rows = conn.execute(f"select h.month, h.cell_id, h.sink_gc_m2 from {HARMONISED} h join raw.member m "
+                            "using (member_id) where m.name = 'VEGAS'").fetchall()
+        cells, east = conn.execute("select count(*), max(west) + 1 from intermediate.int_analysis_cells").fetchone()
+    # the world, or one column wider after the region change above
+    assert cells == (east - WORLD_WEST) * (WORLD_NORTH - WORLD_SOUTH)
+    assert len(rows) == 12 * len(YEARS) * cells  # every analysis cell has a valid native cell every month
+    expected = to_one_degree(read_trendy(path), WORLD_WEST, int(east), WORLD_SOUTH, WORLD_NORTH)
+    for month, cell_id, value in rows:
+        k = (month.year - YEARS[0]) * 12 + month.month - 1
+        lat, lon = divmod(cell_id, 360)
+        assert value == pytest.approx(expected[k, lat - 90 - WORLD_SOUTH, lon - 180 - WORLD_WEST], rel=1e-9, abs=1e-12)
     equals_full_refresh(settings)
-    assert overlaps_rows(settings) == incremental
 
 
 def test_a_period_change(world):

@@ -11,7 +11,7 @@ from sinkload.db.warehouse import Warehouse
 from sinkload.roles import Roles
 from tests.support import fresh_database
 
-RAW_TABLES = {"product", "member", "grid", "load_batch", "flux_tile", "region_layer", "region",
+RAW_TABLES = {"product", "member", "grid", "load_batch", "flux_tile", "flux_month_1deg", "region_layer", "region",
               "landcover_layer", "landcover_class", "landcover", "reload_run",
               "budget_file", "budget_value", "budget_grid", "raw_change", "build_state"}
 
@@ -122,6 +122,37 @@ def test_month_digest_backfill_equals_the_loaders_digest(scratch, tmp_path):
         columns = {r[0] for r in conn.execute("select column_name from information_schema.columns "
                                               "where table_schema = 'raw' and table_name = 'flux_tile'")}
     assert "month_digest" not in columns
+    migrations.upgrade(warehouse)
+    with psycopg.connect(url) as conn:
+        assert conn.execute(query).fetchall() == written
+
+
+def test_one_degree_backfill_equals_what_the_loader_writes(scratch, tmp_path):
+    """0011 harmonises the months stored before it from their tiles (ingest/one_degree.py reharmonise); the rows
+    must equal those the loader writes from the file, so an upgraded warehouse builds the same marts."""
+    import numpy as np
+
+    from sinkload.ingest.flux import ingest_paths
+    from tests.flux_files import field, write_trendy
+
+    settings, url = scratch
+    warehouse = Warehouse.of(settings, url)
+    migrations.upgrade(warehouse)
+    lats, lons = np.arange(30.25, 33, 0.5), np.arange(110.25, 113, 0.5)
+    path = tmp_path / "vegas.nc"
+    values = field(3, lats, lons, 2e-8, seed=5)
+    values[1, 2, 3] = np.nan
+    write_trendy(path, values, lats, lons, np.array([15.5, 45.0, 74.5]) + 365 * 300, "days since 1700-01-01", "noleap")
+    ingest_paths(warehouse, [path], "vegas")
+    query = ("select member_id, month, batch_id, month_digest, harmonisation_version, cell_id, sink_gc_m2, "
+             "n_native_cells from raw.flux_month_1deg order by 1, 2")
+    with psycopg.connect(url) as conn:
+        written = conn.execute(query).fetchall()
+    assert len(written) == 3 and all(len(row[5]) == 9 for row in written)  # 3 x 3 cells of 2 x 2 native cells
+    # the field's first row has 3 missing cells (tests/flux_files.field), month 2 one more
+    assert sorted(written[0][7]) == [2, 3] + [4] * 7 and sorted(written[1][7]) == [2, 3, 3] + [4] * 6
+
+    migrations.downgrade(warehouse, "0010")
     migrations.upgrade(warehouse)
     with psycopg.connect(url) as conn:
         assert conn.execute(query).fetchall() == written

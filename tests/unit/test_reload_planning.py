@@ -65,7 +65,8 @@ def test_selection_follows_what_changed_and_builds_all_when_a_model_is_missing()
     nodes = [_node("cells", "table"), _node("published", "incremental"), _node("cte", "ephemeral")]
     everything_there = {("marts", "cells"), ("marts", "published")}
     assert plan_selection(nodes, everything_there, ["flux"]) == (
-        "source:raw.flux_tile+ source:raw.load_batch+ source:raw.product+ source:raw.member+ source:raw.grid+")
+        "source:raw.flux_tile+ source:raw.flux_month_1deg+ source:raw.load_batch+ source:raw.product+ "
+        "source:raw.member+ source:raw.grid+")
     assert "source:raw.region+" in plan_selection(nodes, everything_there, ["regions"])
     assert plan_selection(nodes, {("marts", "cells")}, ["flux"]) is None
 

@@ -90,3 +90,18 @@ def demo(
     from sinkload.demo import run_demo
 
     run_demo(settings(), workdir, out, demo_step)
+
+
+@app.command("reharmonise")
+def reharmonise() -> None:
+    """Recompute the 1° harmonisation of stored months (raw.flux_month_1deg) from raw.flux_tile, no file needed.
+
+    Only the months that lack a row of the current definition (sinkload.harmonise.HARMONISATION_VERSION) are
+    recomputed, in one transaction; `sinkload build` refuses to build until none lacks one. Run after an upgrade
+    that changed the definition (docs/operations.md), then `sinkload build`."""
+    from sinkload.cli.output import console
+    from sinkload.ingest.one_degree import reharmonise as recompute
+
+    with console(stderr=True).status("finding the months to reharmonise") as status, warehouse().loading() as conn:
+        count = recompute(conn, lambda done, total: status.update(f"reharmonised {done} of {total} months"))
+    typer.echo(f"reharmonised {count} stored month(s)" if count else "every stored month is harmonised already")

@@ -13,7 +13,7 @@ from psycopg import sql
 # them) and a query that changes whenever they do (load ids only grow; layers record their file's sha256
 # and load time).
 SOURCE_GROUPS = {
-    "flux": (("flux_tile", "load_batch", "product", "member", "grid"),
+    "flux": (("flux_tile", "flux_month_1deg", "load_batch", "product", "member", "grid"),
              "select count(*) || ':' || coalesce(max(batch_id), 0) from raw.load_batch"),
     "regions": (("region", "region_layer"),
                 "select md5(coalesce(string_agg(scope || sha256 || loaded_at, ',' order by scope), '')) "

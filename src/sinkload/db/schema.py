@@ -1,4 +1,4 @@
-"""Schema `raw` as SQLAlchemy Core tables: the typed description of what migrations 0001-0010 create.
+"""Schema `raw` as SQLAlchemy Core tables: the typed description of what migrations 0001-0011 create.
 
 The migrations stay hand-written; tests/integration/test_schema_drift.py runs Alembic's autogenerate
 comparison between a database at head and this metadata, so the two cannot drift apart. Constraint names
@@ -154,6 +154,29 @@ flux_tile = Table(
     Index("flux_tile_batch_idx", "batch_id"),
 )
 Index("flux_tile_hull_idx", func.st_convexhull(flux_tile.c.rast), postgresql_using="gist")
+
+# 0011: each stored month of a grid other than the 1° grid, harmonised to the 1° cells at the door.
+flux_month_1deg = Table(
+    "flux_month_1deg", metadata,
+    Column("product_id", Integer, ForeignKey(product.c.product_id, ondelete="CASCADE"), nullable=False),
+    Column("member_id", Integer, ForeignKey(member.c.member_id, ondelete="CASCADE"), nullable=False),
+    Column("month", Date, CheckConstraint("extract(day from month) = 1", name="flux_month_1deg_month_check"),
+           nullable=False),
+    Column("batch_id", BigInteger, ForeignKey(load_batch.c.batch_id, ondelete="CASCADE"), nullable=False),
+    Column("month_digest", Text, nullable=False, comment="raw.flux_tile.month_digest of the month this row harmonises"),
+    Column("harmonisation_version", Text, nullable=False,
+           comment="sinkload.harmonise.HARMONISATION_VERSION of the definition that computed the row"),
+    Column("cell_id", ARRAY(Integer), nullable=False,
+           comment="1° cells with a valid native cell, ascending: (floor(lat) + 90) * 360 + floor(lon) + 180"),
+    Column("sink_gc_m2", ARRAY(Double), nullable=False,
+           comment="per cell_id: overlap-area-weighted mean of the valid native cells (g C m-2 per calendar month)"),
+    Column("n_native_cells", ARRAY(Integer), nullable=False,
+           comment="per cell_id: valid native cells that overlap the 1° cell"),
+    PrimaryKeyConstraint("member_id", "month"),
+    CheckConstraint("cardinality(sink_gc_m2) = cardinality(cell_id) and cardinality(n_native_cells) = cardinality(cell_id)",
+                    name="flux_month_1deg_arrays_check"),
+    Index("flux_month_1deg_batch_idx", "batch_id"),
+)
 
 # --- 0003 and 0007: region layers and their units; 0003: land cover --------------------------------
 

@@ -22,6 +22,7 @@ from sinkload.db.warehouse import Warehouse
 from sinkload.errors import SinkloadError, file_error, shown
 from sinkload.files import sha256_of
 from sinkload.ingest.claims import Claim, conflicts
+from sinkload.ingest.one_degree import StoredMonth, repoint_one_degree, write_one_degree
 from sinkload.ingest.status import FileStatus
 from sinkload.manifest import SampleManifest
 from sinkload.normalize import Grid, NormalisationError, check_valid_share, region_window
@@ -162,7 +163,8 @@ def load_file(conn: psycopg.Connection, product: Product, source: FluxSource, me
     """Write one file atomically (a savepoint inside the command's transaction), replacing the member's months
     it covers. Every month must have min_valid_share of the analysis region valid. A month whose digest
     (rasters.month_digest) equals that of the tiles stored for the member's month keeps those tiles: they are
-    re-pointed to the new batch, which so owns all its months, rather than written again."""
+    re-pointed to the new batch, which so owns all its months, rather than written again. A month of a grid
+    other than the 1° grid is also stored harmonised to the 1° cells (ingest/one_degree.py)."""
     months = [_first_day(*ym) for ym in source.months]
     grid = source.order.grid
     size = tile_size(grid)
@@ -183,11 +185,14 @@ def load_file(conn: psycopg.Connection, product: Product, source: FluxSource, me
                 unchanged.append(month)
             else:
                 _write_month(conn, batch, month, digest, encoded, replaces=month in stored)
+                write_one_degree(conn, StoredMonth(batch.product_id, batch.member_id, month, batch.batch_id, digest),
+                                 values, grid)
             if progress is not None:
                 progress(source.path, k + 1, len(months))
         if unchanged:  # the rasters are not copied: an update keeps their TOASTed values
             conn.execute("update raw.flux_tile set batch_id = %s where member_id = %s and month = any(%s)",
                          [batch.batch_id, batch.member_id, unchanged])
+            repoint_one_degree(conn, batch.member_id, unchanged, batch.batch_id)
         conn.execute("update raw.load_batch set n_values = %s where batch_id = %s", [n_values, batch.batch_id])
     return LoadedFile(len(months), n_values, len(unchanged))
 

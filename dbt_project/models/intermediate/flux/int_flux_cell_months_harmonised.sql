@@ -1,34 +1,44 @@
-{#- The planner cannot estimate the pixels unnested from each tile (it guesses 10 per tile, there are
-    thousands), so left alone it probes the overlap index once per pixel and sorts on disk. One hash join
-    and one hash aggregate are several times faster (benchmarks/results/build.md); these settings last for
-    this model's transaction only.
-    Incremental (macros/incremental.sql, docs/architecture.md): the pre-hook deletes the rows of (product, member, month) whose
-    stored content (digest) changed or left raw (and every row when the geography or this SQL changed); the model then
-    harmonises the (product, member, month) of the period that have no rows, appended (none of them has rows
-    left). Indexed on written_by_build: its tests read the rows written since the last publication. -#}
-{{ config(
-    materialized='incremental',
-    incremental_strategy='append',
-    on_schema_change='append_new_columns',
-    pre_hook=["set local work_mem = '512MB'", "set local enable_nestloop = off", "set local enable_sort = off",
-              "{{ harmonisation_overlaps_function() }}",
-              "{{ incremental_forget_stale(harmonisation_raw_keys(), ['product_id', 'member_id', 'month'],
-                                           harmonisation_fingerprint()) }}"],
-    post_hook=["{{ incremental_index(['product_id', 'member_id', 'month', 'source_version']) }}",
-               "{{ incremental_index(['written_by_build']) }}", "{{ analyze_when_rewritten() }}"]
-) }}
+{#- Incremental (macros/incremental.sql, docs/architecture.md): the pre-hooks delete the rows of (product, member,
+    month) whose stored content (digest) changed or left raw (and every row when the analysis cells, the
+    harmonisation's definition or this SQL changed), write the keys without rows to a keys table, and refuse
+    to go on when a key's 1° harmonisation is missing from raw (harmonisation_check); the model computes those
+    keys, appended. Indexed on written_by_build: its tests read the rows written since the last publication. -#}
+{{ config(**incremental_config('harmonisation_raw_keys', ['product_id', 'member_id', 'month'],
+                               'harmonisation_fingerprint', indexes=[['written_by_build']],
+                               checks=['harmonisation_check'])) }}
 
-{#- Every product on the 1° analysis grid: a 1° cell's monthly value is the overlap-area-weighted mean of
-    the valid native cells under it (missing cells skipped); no row when none is valid. A native grid that
-    nests in the 1° grid (1/dx and 1/dy whole numbers, edges on whole degrees: 1°, 0.5°, 0.25°) maps each
-    pixel to the 1° cell under its centre by arithmetic, weighted by the pixel's own spherical area
-    R² Δλ (sin φn − sin φs); any other grid (e.g. BEPS's 0.0727°) goes through
-    int_native_to_analysis_overlaps. -#}
-
--- depends_on: {{ ref('int_native_to_analysis_overlaps') }}
+{#- Every product on the 1° analysis grid: a 1° cell's monthly value is the overlap-area-weighted mean of the
+    valid native cells under it (missing cells skipped); no row when none is valid. The loader computed it for
+    every grid that is not the 1° grid itself (src/sinkload/harmonise.py, the one definition; stored in
+    raw.flux_month_1deg for the 1° cells of the globe), so here it is only kept for the analysis cells. A grid
+    that is the 1° grid is read from its tiles: each native cell is a 1° cell, its value the mean of one. -#}
 
 with analysis_cells as (
     select cell_id, west, south from {{ ref('int_analysis_cells') }}
+),
+
+keys_to_build as (
+    {{ keys_to_build() }}
+),
+
+harmonised_at_the_door as (
+    select
+        keys_to_build.product_id,
+        keys_to_build.member_id,
+        keys_to_build.month,
+        keys_to_build.source_version,
+        cells.cell_id,
+        cells.sink_gc_m2,
+        cells.n_native_cells
+    from keys_to_build
+    inner join {{ ref('stg_raw__flux_months_1deg') }} as months
+        on months.member_id = keys_to_build.member_id
+        and months.month = keys_to_build.month
+        and months.month_digest = keys_to_build.source_version
+        and months.harmonisation_version = '{{ var("harmonisation_version") }}'
+    cross join lateral unnest(months.cell_id, months.sink_gc_m2, months.n_native_cells)
+        as cells (cell_id, sink_gc_m2, n_native_cells)
+    where exists (select 1 from analysis_cells where analysis_cells.cell_id = cells.cell_id)
 ),
 
 analysis_extent as (
@@ -41,38 +51,20 @@ analysis_extent as (
     from analysis_cells
 ),
 
-grids as (
-    select
-        grid_id,
-        west,
-        north,
-        dx,
-        dy,
-        abs(1 / dx - round(1 / dx)) < 1e-9 and abs(1 / dy - round(1 / dy)) < 1e-9
-            and abs(west / dx - round(west / dx)) < 1e-6 and abs(north / dy - round(north / dy)) < 1e-6 as nests
-    from {{ ref('stg_raw__grids') }}
-),
-
-keys_to_build as (
-    {{ incremental_keys_to_build(harmonisation_raw_keys(), ['product_id', 'member_id', 'month']) }}
+one_degree_grids as (
+    select grid_id, west, north, dx, dy from {{ ref('stg_raw__grids') }} as grids where {{ is_one_degree_grid('grids') }}
 ),
 
 {#- The window of each tile over the analysis extent (1-based array subscripts, clamped to the tile): only
     those pixels are unnested. materialized: each raster is read (detoasted) once. -#}
-tiles as materialized (
+one_degree_tiles as materialized (
     select
         tiles.product_id,
         tiles.member_id,
         tiles.month,
         keys_to_build.source_version,
-        tiles.grid_id,
-        grids.nests,
-        grids.west,
-        grids.north,
-        grids.dx,
-        grids.dy,
-        tiles.col0 + tile_window.j_first - 1 as col_first,
-        tiles.row0 + tile_window.i_first - 1 as row_first,
+        round(grids.west)::integer + tiles.col0 + tile_window.j_first - 1 as lon_first,
+        round(grids.north)::integer - tiles.row0 - tile_window.i_first as lat_first,
         tile_window.j_last - tile_window.j_first + 1 as window_width,
         (st_dumpvalues(tiles.rast, 1))[tile_window.i_first:tile_window.i_last][tile_window.j_first:tile_window.j_last]
             as window_values
@@ -81,7 +73,7 @@ tiles as materialized (
         on tiles.product_id = keys_to_build.product_id
         and tiles.member_id = keys_to_build.member_id
         and tiles.month = keys_to_build.month
-    inner join grids on tiles.grid_id = grids.grid_id
+    inner join one_degree_grids as grids on tiles.grid_id = grids.grid_id
     cross join analysis_extent
     cross join lateral (
         select
@@ -96,84 +88,30 @@ tiles as materialized (
         and tile_window.j_first <= tile_window.j_last and tile_window.i_first <= tile_window.i_last
 ),
 
-{#- not materialized: each branch below streams the pixels of its own grids -#}
-native_values as not materialized (
+{#- pixel k (1-based, row-major in the window) is the 1° cell whose south-west corner is
+    (lon_first + (k - 1) % width, lat_first - (k - 1) / width) -#}
+one_degree_cells as (
     select
-        tiles.product_id,
-        tiles.member_id,
-        tiles.month,
-        tiles.source_version,
-        tiles.grid_id,
-        tiles.nests,
-        tiles.west,
-        tiles.north,
-        tiles.dx,
-        tiles.dy,
-        tiles.col_first + ((pixel.k - 1) % tiles.window_width)::integer as col,
-        tiles.row_first + ((pixel.k - 1) / tiles.window_width)::integer as row,
-        pixel.value as sink_gc_m2
-    from tiles
-    cross join lateral unnest(tiles.window_values) with ordinality as pixel (value, k)
+        one_degree_tiles.product_id,
+        one_degree_tiles.member_id,
+        one_degree_tiles.month,
+        one_degree_tiles.source_version,
+        (one_degree_tiles.lat_first - ((pixel.k - 1) / one_degree_tiles.window_width)::integer + 90) * 360
+            + one_degree_tiles.lon_first + ((pixel.k - 1) % one_degree_tiles.window_width)::integer + 180 as cell_id,
+        pixel.value::double precision as sink_gc_m2,
+        1 as n_native_cells
+    from one_degree_tiles
+    cross join lateral unnest(one_degree_tiles.window_values) with ordinality as pixel (value, k)
     where pixel.value is not null
 ),
 
-{#- the pixel's centre in float8 (an integer plus 0.5 exactly; numeric arithmetic here costs seconds) -#}
-nested_weights as (
-    select
-        product_id,
-        member_id,
-        month,
-        source_version,
-        (floor(north - (row + 0.5::float8) * dy)::integer + 90) * 360
-            + (floor(west + (col + 0.5::float8) * dx)::integer + 180) as cell_id,
-        sink_gc_m2,
-        {{ cea_x('dx') }} * ({{ cea_y('north - row * dy') }} - {{ cea_y('north - (row + 1) * dy') }}) as overlap_m2
-    from native_values
-    where nests
-),
-
-nested as (
-    select nested_weights.*
-    from nested_weights
-    where exists (select 1 from analysis_cells where analysis_cells.cell_id = nested_weights.cell_id)
-),
-
-{#- The planner estimates 10 pixels per tile (there are thousands): joined as a table it would hash the
-    pixels rather than the overlaps. Through this function (estimated at one row) the overlaps are hashed. -#}
-overlapped as (
-    select
-        native_values.product_id,
-        native_values.member_id,
-        native_values.month,
-        native_values.source_version,
-        native_overlaps.cell_id,
-        native_values.sink_gc_m2,
-        native_overlaps.overlap_m2
-    from native_values
-    inner join {{ this.schema }}.harmonisation_overlaps() as native_overlaps
-        on native_values.grid_id = native_overlaps.grid_id
-        and native_values.col = native_overlaps.col
-        and native_values.row = native_overlaps.row
-    where not native_values.nests
-),
-
-weighted as (
-    select * from nested
-    union all
-    select * from overlapped
-),
-
 harmonised as (
-    select
-        product_id,
-        member_id,
-        month,
-        cell_id,
-        sum(sink_gc_m2 * overlap_m2) / sum(overlap_m2) as sink_gc_m2,
-        count(*) as n_native_cells,
-        source_version
-    from weighted
-    group by product_id, member_id, month, source_version, cell_id
+    select product_id, member_id, month, cell_id, sink_gc_m2, n_native_cells::bigint as n_native_cells, source_version
+    from harmonised_at_the_door
+    union all
+    select product_id, member_id, month, cell_id, sink_gc_m2, n_native_cells::bigint, source_version
+    from one_degree_cells
+    where exists (select 1 from analysis_cells where analysis_cells.cell_id = one_degree_cells.cell_id)
 )
 
 select harmonised.*, {{ harmonisation_fingerprint() }} as inputs_fingerprint, {{ current_build_id() }} as written_by_build
