@@ -38,7 +38,6 @@ harmonised_at_the_door as (
         and months.harmonisation_version = '{{ var("harmonisation_version") }}'
     cross join lateral unnest(months.cell_id, months.sink_gc_m2, months.n_native_cells)
         as cells (cell_id, sink_gc_m2, n_native_cells)
-    where exists (select 1 from analysis_cells where analysis_cells.cell_id = cells.cell_id)
 ),
 
 analysis_extent as (
@@ -111,8 +110,17 @@ harmonised as (
     union all
     select product_id, member_id, month, cell_id, sink_gc_m2, n_native_cells::bigint, source_version
     from one_degree_cells
-    where exists (select 1 from analysis_cells where analysis_cells.cell_id = one_degree_cells.cell_id)
+),
+
+{#- Whether each 1° cell of the globe (cell_id + 1) is an analysis cell: the harmonised cells are kept by one
+    array look-up each, whatever the planner estimates (a semi-join of the unnested pixels with the analysis
+    cells, estimated at a few rows, was planned as a nested loop that unnested every tile once per cell). -#}
+analysis_cell_mask as (
+    select array_agg(analysis_cells.cell_id is not null order by globe.cell_id) as is_analysis_cell
+    from generate_series(0, 360 * 180 - 1) as globe (cell_id)
+    left join analysis_cells on analysis_cells.cell_id = globe.cell_id
 )
 
 select harmonised.*, {{ harmonisation_fingerprint() }} as inputs_fingerprint, {{ current_build_id() }} as written_by_build
 from harmonised
+where (select is_analysis_cell from analysis_cell_mask)[harmonised.cell_id + 1]
