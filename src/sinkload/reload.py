@@ -35,6 +35,7 @@ from sinkload.db.raw_state import (
 )
 from sinkload.db.run_log import last_done_run, now, start_run, update_run
 from sinkload.db.warehouse import Warehouse
+from sinkload.dbt.runner import DbtProcess
 from sinkload.dbt.selection import rebuild
 from sinkload.errors import SinkloadError, file_error, shown
 from sinkload.files import sha256_of
@@ -184,7 +185,8 @@ def ingest_new(warehouse: Warehouse, files: list[InboxFile], current: set[tuple[
 def _reload_locked(warehouse: Warehouse, inbox: Path, catalog_path: Path | None,
                    progress: MonthProgress | None) -> ReloadSummary:
     # The run log is written as the reloader (migration 0005): the loader may not rewrite what this trusts.
-    with warehouse.as_reloader() as conn:
+    # dbt starts importing now, while the inbox is hashed and ingested; unused when nothing changed.
+    with warehouse.as_reloader() as conn, DbtProcess() as dbt:
         run_id = start_run(conn, inbox)
         summary = ReloadSummary(run_id)
         try:
@@ -200,7 +202,7 @@ def _reload_locked(warehouse: Warehouse, inbox: Path, catalog_path: Path | None,
             if groups:
                 before = BuildCheck.read(warehouse, None, forced=False)
                 started = time.perf_counter()
-                rebuilt = rebuild(warehouse, conn, groups, built_views)
+                rebuilt = rebuild(warehouse, conn, groups, built_views, dbt)
                 summary.dbt_seconds = time.perf_counter() - started
                 summary.dbt_selection, summary.dbt_result, views = rebuilt.shown, rebuilt.result, rebuilt.view_checksums
                 before.record_if_covered(warehouse, rebuilt.tables)

@@ -52,22 +52,10 @@ def wait_for_activity(settings: Settings, predicate_sql: str, process, timeout: 
     return False
 
 
-def wait_for_dbt_build(process, timeout: float = 300) -> bool:
-    """Poll the reload's children until a `dbt build` process runs (dbt parses for seconds before it
-    connects, so this catches the build whatever the project holds)."""
-    import psutil
-
-    deadline = time.time() + timeout
-    while time.time() < deadline and process.poll() is None:
-        try:
-            children = psutil.Process(process.pid).children(recursive=True)
-            if any("build" in child.cmdline() and any("dbt" in part for part in child.cmdline())
-                   for child in children):
-                return True
-        except psutil.Error:
-            pass
-        time.sleep(POLL_S)
-    return False
+def wait_for_dbt_build(settings: Settings, process, timeout: float = 300) -> bool:
+    """Wait until the reload's dbt has connected (its sessions are named `dbt`): the build has begun. (Its
+    process is started before the inbox is read, so the process alone does not say dbt is building.)"""
+    return wait_for_activity(settings, "application_name = 'dbt'", process, timeout)
 
 
 def raw_state(settings: Settings) -> dict[str, tuple]:
@@ -110,7 +98,7 @@ def test_kill_mid_dbt_then_next_reload_completes(own_db, tmp_path, whole_group):
     before = mart_state(own_db)
     add_fake_batch(own_db, f"kill_mid_dbt_{whole_group}")
     process = start_cli(own_db, "reload", tmp_path)
-    assert wait_for_dbt_build(process), "dbt build never started"
+    assert wait_for_dbt_build(own_db, process), "dbt build never started"
     if whole_group:
         kill_group(process)
         assert mart_state(own_db) == before

@@ -19,15 +19,17 @@ def build(
     """dbt build: staging -> intermediate -> marts, with the models' tests (skipped when nothing changed)."""
     from sinkload.build_state import BuildCheck
     from sinkload.dbt import run_dbt
+    from sinkload.dbt.runner import DbtProcess
 
     wh = warehouse()
-    check = BuildCheck.read(wh, select, forced=force or bool(select) or full_refresh)
-    if check.decision.message:
-        typer.echo(check.decision.message)
-    if check.decision.skip:
-        return
-    args = ["build"] + (["--select", select] if select else []) + (["--full-refresh"] if full_refresh else [])
-    typer.echo(run_dbt(wh, args).stdout, nl=False)
+    with DbtProcess() as dbt:  # importing dbt while the build state is read
+        check = BuildCheck.read(wh, select, forced=force or bool(select) or full_refresh)
+        if check.decision.message:
+            typer.echo(check.decision.message)
+        if check.decision.skip:
+            return
+        args = ["build"] + (["--select", select] if select else []) + (["--full-refresh"] if full_refresh else [])
+        typer.echo(run_dbt(wh, args, process=dbt).stdout, nl=False)
     if not select:
         check.record(wh)
 

@@ -1,4 +1,5 @@
-"""Run dbt (a subprocess of this environment's dbt) against the warehouse, as the transformer role."""
+"""Run dbt (a subprocess of this environment's dbt, `sinkload.dbt.worker`) against the warehouse, as the transformer
+role."""
 
 from __future__ import annotations
 
@@ -32,9 +33,43 @@ def dbt_environment(url: str, role: str) -> dict[str, str]:
     }
 
 
-def dbt_executable() -> str:
-    beside = Path(sys.executable).with_name("dbt")
-    return str(beside) if beside.exists() else "dbt"
+class DbtProcess:
+    """A dbt process (`sinkload.dbt.worker`) started before its one command is known, so that dbt's imports
+    (about 2 s) overlap the caller's own work: `with DbtProcess() as dbt: ...; run_dbt(..., process=dbt)`.
+    Left unused, it is stopped when the block ends."""
+
+    def __init__(self) -> None:
+        self._process = subprocess.Popen([sys.executable, "-m", "sinkload.dbt.worker"], stdin=subprocess.PIPE,
+                                         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                                         env={**os.environ, **DBT_FLAGS})
+        self._used = False
+
+    @property
+    def pid(self) -> int:
+        return self._process.pid
+
+    def run(self, args: list[str], env: dict[str, str]) -> subprocess.CompletedProcess:
+        """Run `dbt <args>` with `env` added to the environment; wait for it and return its output."""
+        if self._used:
+            raise RuntimeError("a DbtProcess runs one dbt command")
+        self._used = True
+        stdout, stderr = self._process.communicate(json.dumps({"args": args, "env": env}) + "\n")
+        return subprocess.CompletedProcess(["dbt", *args], self._process.returncode, stdout, stderr)
+
+    def close(self) -> None:
+        if not self._used:
+            self._process.kill()
+        self._process.communicate()
+
+    def __enter__(self) -> DbtProcess:
+        return self
+
+    def __exit__(self, *_exc: object) -> None:
+        self.close()
+
+
+# dbt's environment flags of every run (the worker is started with them, before dbt is imported).
+DBT_FLAGS = {"DBT_SEND_ANONYMOUS_USAGE_STATS": "false"}
 
 
 def build_identity(settings: Settings) -> dict[str, str]:
@@ -65,19 +100,19 @@ def target_dir(project_dir: Path) -> Path:
 
 
 def run_dbt(warehouse: Warehouse, args: list[str], dbt_vars: dict | None = None,
-            ) -> subprocess.CompletedProcess:
-    """Run `dbt <args>` in the project as the transformer and return it (its log in `.stdout`, for the CLI to
-    show); raise `DbtFailed` (a one-line message, with dbt's log) when it fails."""
+            process: DbtProcess | None = None) -> subprocess.CompletedProcess:
+    """Run `dbt <args>` in the project as the transformer, in `process` (started earlier) or a new one, and
+    return it (its log in `.stdout`, for the CLI to show); raise `DbtFailed` (a one-line message, with dbt's
+    log) when it fails."""
     settings, roles = warehouse.settings, warehouse.roles
     variables = {"analyst_role": roles.analyst, **build_identity(settings), **(dbt_vars or {})}
-    env = {**os.environ, **dbt_environment(warehouse.url, roles.transformer),
-           "DBT_SEND_ANONYMOUS_USAGE_STATS": "false"}
     target = target_dir(settings.dbt_project_dir)
-    argv = [dbt_executable(), *args, "--project-dir", str(settings.dbt_project_dir),
+    argv = [*args, "--project-dir", str(settings.dbt_project_dir),
             "--profiles-dir", str(settings.dbt_project_dir), "--target-path", str(target),
             "--vars", json.dumps(variables)]
     parsed = project_digest(settings.dbt_project_dir)
-    result = subprocess.run(argv, env=env, capture_output=True, text=True, check=False)
+    env = {**dbt_environment(warehouse.url, roles.transformer), **DBT_FLAGS}
+    result = (process or DbtProcess()).run(argv, env)
     if result.returncode != 0:
         raise DbtFailed(f"dbt {args[0]} failed: {failure_detail(result.stdout, result.stderr)}", result.stdout)
     if (target / MANIFEST).exists():

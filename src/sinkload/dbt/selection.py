@@ -14,7 +14,7 @@ import psycopg
 from sinkload.build_state import project_digest
 from sinkload.db.raw_state import group_tables
 from sinkload.db.warehouse import Warehouse
-from sinkload.dbt.runner import MANIFEST, PROJECT_STAMP, run_dbt, strip_ansi, target_dir
+from sinkload.dbt.runner import MANIFEST, PROJECT_STAMP, DbtProcess, run_dbt, strip_ansi, target_dir
 
 
 @dataclass(frozen=True)
@@ -125,9 +125,10 @@ class Rebuilt:
     view_checksums: dict
 
 
-def rebuild(warehouse: Warehouse, conn: psycopg.Connection, groups: list[str], built_views: dict) -> Rebuilt:
+def rebuild(warehouse: Warehouse, conn: psycopg.Connection, groups: list[str], built_views: dict,
+            process: DbtProcess | None = None) -> Rebuilt:
     """dbt build of the models downstream of the changed raw tables (of every model when one is missing),
-    minus unchanged views."""
+    minus unchanged views; in `process` when one was started ahead."""
     every = manifest_models(warehouse.settings.dbt_project_dir) or list_models(warehouse)
     existing = existing_relations(conn, every)
     selection = plan_selection(every, existing, groups)
@@ -136,7 +137,7 @@ def rebuild(warehouse: Warehouse, conn: psycopg.Connection, groups: list[str], b
     args = ["build", *(["--select", selection] if selection else [])]
     if keep:
         args += ["--exclude", *(n.unique_id.split(".")[-1] for n in keep)]
-    result = run_dbt(warehouse, args)
+    result = run_dbt(warehouse, args, process=process)
     done = [line for line in result.stdout.splitlines() if "PASS=" in line]
     view_checksums = {**built_views, **{n.unique_id: n.checksum for n in every if n.materialized == "view"}}
     shown = (selection or "all models (some were missing)") + (f", kept {len(keep)} unchanged views" if keep else "")
