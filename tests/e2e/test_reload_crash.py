@@ -10,6 +10,7 @@ import time
 import psycopg
 import pytest
 
+from sinkload.db.locks import DBT_APPLICATION_NAME
 from sinkload.settings import Settings
 from tests.support import (
     WORLD_PRODUCT,
@@ -55,7 +56,7 @@ def wait_for_activity(settings: Settings, predicate_sql: str, process, timeout: 
 def wait_for_dbt_build(settings: Settings, process, timeout: float = 300) -> bool:
     """Wait until the reload's dbt has connected (its sessions are named `dbt`): the build has begun. (Its
     process is started before the inbox is read, so the process alone does not say dbt is building.)"""
-    return wait_for_activity(settings, "application_name = 'dbt'", process, timeout)
+    return wait_for_activity(settings, f"application_name = '{DBT_APPLICATION_NAME}'", process, timeout)
 
 
 def raw_state(settings: Settings) -> dict[str, tuple]:

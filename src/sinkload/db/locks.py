@@ -105,15 +105,19 @@ def advisory_lock(url: str, name: str, wait: bool = False, on_wait=None) -> Iter
                 unlock(conn, name)
 
 
+# The application_name of dbt's sessions (dbt-postgres's default).
+DBT_APPLICATION_NAME = "dbt"
+
+
 def wait_for_dbt_sessions(conn: psycopg.Connection, on_wait: Callable[[], None] | None = None,
                           poll_seconds: float = 2.0) -> None:
     """Wait while a dbt process still works on this database (e.g. orphaned by a killed reload: killing a
     process does not kill its children), so that two builds never overlap; `on_wait` is called once, when
     there is something to wait for."""
     query = ("select count(*) from pg_stat_activity where datname = current_database() "
-             "and application_name = 'dbt' and pid <> pg_backend_pid()")
+             "and application_name = %s and pid <> pg_backend_pid()")
     announced = False
-    while conn.execute(query).fetchone()[0]:
+    while conn.execute(query, (DBT_APPLICATION_NAME,)).fetchone()[0]:
         if not announced and on_wait is not None:
             on_wait()
         announced = True

@@ -33,6 +33,10 @@ def dbt_environment(url: str, role: str) -> dict[str, str]:
     }
 
 
+# dbt's environment flags of every run (the worker is started with them, before dbt is imported).
+DBT_FLAGS = {"DBT_SEND_ANONYMOUS_USAGE_STATS": "false"}
+
+
 class DbtProcess:
     """A dbt process (`sinkload.dbt.worker`) started before its one command is known, so that dbt's imports
     (about 2 s) overlap the caller's own work: `with DbtProcess() as dbt: ...; run_dbt(..., process=dbt)`.
@@ -66,10 +70,6 @@ class DbtProcess:
 
     def __exit__(self, *_exc: object) -> None:
         self.close()
-
-
-# dbt's environment flags of every run (the worker is started with them, before dbt is imported).
-DBT_FLAGS = {"DBT_SEND_ANONYMOUS_USAGE_STATS": "false"}
 
 
 def build_identity(settings: Settings) -> dict[str, str]:
