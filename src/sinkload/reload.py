@@ -161,15 +161,17 @@ def screen_inbox(files: list[InboxFile], catalog: Catalog,
 
 def ingest_new(warehouse: Warehouse, files: list[InboxFile], current: set[tuple[str, str]],
                from_path: dict[tuple[str, str], str], catalog_path: Path | None,
-               progress: MonthProgress | None = None) -> list[FileOutcome]:
+               progress: MonthProgress | None = None,
+               before_ingest: Callable[[], None] = lambda: None) -> list[FileOutcome]:
     """Ingest each new or changed file through the `ingest flux` code path, one batch (transaction) each;
-    a bad file is reported and the others still load."""
+    a bad file is reported and the others still load. `before_ingest` is called before each file is read."""
     loaded = frozenset(item.path for item in files if is_loaded(item, current, from_path))
     outcomes, candidates = screen_inbox(files, load_catalog(catalog_path or warehouse.settings.catalog), loaded)
     for item in candidates:
         if is_loaded(item, current, from_path):
             outcomes.append(FileOutcome(item, FileStatus.ALREADY_LOADED))
             continue
+        before_ingest()
         started = time.perf_counter()
         try:
             ingested = ingest_paths(warehouse, [item.path], item.product, catalog_path=catalog_path,
@@ -185,14 +187,15 @@ def ingest_new(warehouse: Warehouse, files: list[InboxFile], current: set[tuple[
 def _reload_locked(warehouse: Warehouse, inbox: Path, catalog_path: Path | None,
                    progress: MonthProgress | None) -> ReloadSummary:
     # The run log is written as the reloader (migration 0005): the loader may not rewrite what this trusts.
-    # dbt starts importing now, while the inbox is hashed and ingested; unused when nothing changed.
-    with warehouse.as_reloader() as conn, DbtProcess() as dbt:
+    # dbt starts importing when the first file is to be ingested (its imports overlap the ingest), or when
+    # the build is run; never when nothing changed.
+    with warehouse.as_reloader() as conn, DbtProcess(start=False) as dbt:
         run_id = start_run(conn, inbox)
         summary = ReloadSummary(run_id)
         try:
             files = scan_inbox(inbox)
             summary.files = ingest_new(warehouse, files, loaded_hashes(conn), last_loaded_from(conn),
-                                       catalog_path, progress)
+                                       catalog_path, progress, before_ingest=dbt.start)
             update_run(conn, run_id, files_seen=len(files), files_loaded=len(summary.loaded),
                        files_failed=len(summary.failed),
                        products=sorted({f.file.product for f in summary.loaded}))

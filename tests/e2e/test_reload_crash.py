@@ -55,7 +55,7 @@ def wait_for_activity(settings: Settings, predicate_sql: str, process, timeout: 
 
 def wait_for_dbt_build(settings: Settings, process, timeout: float = 300) -> bool:
     """Wait until the reload's dbt has connected (its sessions are named `dbt`): the build has begun. (Its
-    process is started before the inbox is read, so the process alone does not say dbt is building.)"""
+    process is started before the first file is ingested, so the process alone does not say dbt is building.)"""
     return wait_for_activity(settings, f"application_name = '{DBT_APPLICATION_NAME}'", process, timeout)
 
 

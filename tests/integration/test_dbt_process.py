@@ -39,3 +39,18 @@ def test_a_process_runs_one_command(settings):
         run_dbt(Warehouse.of(settings), ["ls", "--resource-type", "model"], process=dbt)
         with pytest.raises(RuntimeError):
             run_dbt(Warehouse.of(settings), ["ls"], process=dbt)
+
+
+def test_a_process_asked_not_to_start_starts_with_its_command(settings):
+    with DbtProcess(start=False) as dbt:
+        assert not dbt.started
+        listed = run_dbt(Warehouse.of(settings), ["ls", "--resource-type", "model", "--output", "name"],
+                         process=dbt)
+        assert dbt.started
+    assert "int_flux_cell_months_harmonised" in listed.stdout.split()
+
+
+def test_a_process_never_started_leaves_nothing_to_stop():
+    with DbtProcess(start=False) as dbt:
+        pass
+    assert not dbt.started

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import resource
 import time
 
 import psycopg
@@ -13,7 +14,7 @@ from sinkload.db.raw_state import SOURCE_GROUPS, group_tables
 from sinkload.db.warehouse import Warehouse
 from sinkload.dbt.runner import MANIFEST, PROJECT_STAMP
 from sinkload.dbt.selection import dbt_selection, downstream, list_models, manifest_models
-from sinkload.reload import LOCK_NAME
+from sinkload.reload import LOCK_NAME, run_reload
 from tests.support import add_fake_batch, fresh_database, reload_runs, run_cli, start_cli
 
 
@@ -34,6 +35,23 @@ def test_reload_twice_does_nothing_the_second_time(own_db, tmp_path):
     runs = reload_runs(own_db)
     assert [r["status"] for r in runs[-2:]] == ["done", "done"]
     assert runs[-1]["dbt_selection"] is None
+
+
+def test_a_reload_with_nothing_to_do_starts_no_dbt(own_db, tmp_path):
+    """dbt's worker is started when a file is to be ingested or a build to run, not on a reload that does
+    nothing (its imports would take a core for nothing). The worker is this process's only possible child,
+    and a child that ran and was waited for adds its CPU time to RUSAGE_CHILDREN."""
+    warehouse = Warehouse.of(own_db)
+    run_reload(warehouse, tmp_path)
+
+    def children_cpu() -> float:
+        usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+        return usage.ru_utime + usage.ru_stime
+
+    before = children_cpu()
+    summary = run_reload(warehouse, tmp_path)
+    assert summary.did_nothing
+    assert children_cpu() == before
 
 
 def test_reload_rebuilds_when_raw_changed_behind_its_back(own_db, tmp_path):

@@ -40,16 +40,29 @@ DBT_FLAGS = {"DBT_SEND_ANONYMOUS_USAGE_STATS": "false"}
 class DbtProcess:
     """A dbt process (`sinkload.dbt.worker`) started before its one command is known, so that dbt's imports
     (about 2 s) overlap the caller's own work: `with DbtProcess() as dbt: ...; run_dbt(..., process=dbt)`.
-    Left unused, it is stopped when the block ends."""
+    `DbtProcess(start=False)` waits for `start()` (or the command), for a caller that may have nothing to
+    run. Left unused, it is stopped when the block ends."""
 
-    def __init__(self) -> None:
-        self._process = subprocess.Popen([sys.executable, "-m", "sinkload.dbt.worker"], stdin=subprocess.PIPE,
-                                         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-                                         env={**os.environ, **DBT_FLAGS})
+    def __init__(self, start: bool = True) -> None:
+        self._process: subprocess.Popen | None = None
         self._used = False
+        if start:
+            self.start()
+
+    def start(self) -> None:
+        """Start the worker (dbt begins importing); a no-op once started."""
+        if self._process is None:
+            self._process = subprocess.Popen([sys.executable, "-m", "sinkload.dbt.worker"], stdin=subprocess.PIPE,
+                                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                                             env={**os.environ, **DBT_FLAGS})
+
+    @property
+    def started(self) -> bool:
+        return self._process is not None
 
     @property
     def pid(self) -> int:
+        self.start()
         return self._process.pid
 
     def run(self, args: list[str], env: dict[str, str]) -> subprocess.CompletedProcess:
@@ -57,10 +70,13 @@ class DbtProcess:
         if self._used:
             raise RuntimeError("a DbtProcess runs one dbt command")
         self._used = True
+        self.start()
         stdout, stderr = self._process.communicate(json.dumps({"args": args, "env": env}) + "\n")
         return subprocess.CompletedProcess(["dbt", *args], self._process.returncode, stdout, stderr)
 
     def close(self) -> None:
+        if self._process is None:
+            return
         if not self._used:
             self._process.kill()
         self._process.communicate()
