@@ -1,6 +1,6 @@
 {#- Harmonisation (models/intermediate/flux/int_flux_cell_months_harmonised.sql, docs/architecture.md): the
     definition is src/sinkload/harmonise.py, applied by the loader; its version column `source_version` is the
-    stored month's content digest (raw.flux_tile.month_digest), not the batch: a newer file whose month holds
+    stored month's content digest (raw.flux_tile.month_digest, as 16 bytes: month_version), not the batch: a newer file whose month holds
     the same values re-points the tiles (and their 1° harmonisation) to its batch, and the month is not
     recomputed. -#}
 
@@ -15,10 +15,10 @@
     ]) }}
 {%- endmacro %}
 
-{#- The (product, member, month) of the tiles in the period with their version (the month's digest): what
+{#- The (product, member, month) of the tiles in the period with their version (the month's digest, month_version): what
     the model should hold. -#}
 {% macro harmonisation_raw_keys() -%}
-    select distinct product_id, member_id, month, month_digest as source_version
+    select distinct product_id, member_id, month, month_version as source_version
     from {{ ref('stg_raw__flux_tiles') }}
     where month between {{ period_first_month() }} and {{ period_last_month() }}
 {%- endmacro %}
@@ -52,7 +52,7 @@
             and not exists (
                 select from {{ ref('stg_raw__flux_months_1deg') }} as months
                 where months.member_id = keys.member_id and months.month = keys.month
-                    and months.month_digest = keys.source_version
+                    and months.month_version = keys.source_version
                     and months.harmonisation_version = '{{ var("harmonisation_version") }}')
         order by products.product, members.member, keys.month
         limit 1;

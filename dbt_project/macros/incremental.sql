@@ -1,11 +1,22 @@
 {#- Incremental models keyed by what changed (docs/architecture.md "Incremental models"). Every such model
-    stores, per row, the version of its key's inputs (`source_version`: the month's digest, or an md5 of the
-    digests a key depends on) and a fingerprint of everything else its values depend on
+    stores, per row, the version of its key's inputs (`source_version`, a uuid: an md5 of the month's digest, or
+    of the versions a key depends on) and a fingerprint of everything else its values depend on
     (`inputs_fingerprint`). Before an incremental run the rows whose key no longer has that version, or whose
     fingerprint differs, are deleted (`incremental_forget_stale`, a pre-hook); the model then computes only
     the keys left without rows (`incremental_keys_to_build`). So a build does the work of what changed since
     the last build that completed the model, whatever happened in between (failed or killed builds
     included), and a key whose raw data left (a batch deleted, a month out of the period) leaves the model. -#}
+
+{#- A version (`source_version`) as 16 bytes: the md5 of `text`, as a uuid. (A month's sha256 digest kept as
+    text would be 65 of a cell-month row's ~150 bytes; an md5 still tells two versions apart.) -#}
+{% macro version_of(text) -%}
+    md5({{ text }})::uuid
+{%- endmacro %}
+
+{#- A stored month's version: its content digest (raw.flux_tile.month_digest) as a version_of. -#}
+{% macro month_version(digest) -%}
+    {{ version_of(digest) }}
+{%- endmacro %}
 
 {#- dbt's checksums of this model's SQL and of the models and sources it reads, as one sorted string. -#}
 {% macro model_checksums() -%}
@@ -47,14 +58,21 @@
     it (replaced, deleted, out of the period). The stale keys are found among the distinct (key, version)
     stored, read from the index on the key and version (stored_key_versions: one probe per key, where a
     scan of every row's version costs the size of the table), written to a temporary table and deleted by
-    key. A table written before the model kept versions is emptied. -#}
+    key. A table written before the model kept versions, or kept them as text (the digests themselves), is
+    emptied, its version column made a uuid. -#}
 {% macro incremental_forget_stale(current_keys, key_columns, fingerprint, version_column='source_version') -%}
     {%- if execute and is_incremental() -%}
-        {%- set columns = adapter.get_columns_in_relation(this) | map(attribute='name') | list -%}
+        {%- set stored_columns = adapter.get_columns_in_relation(this) -%}
+        {%- set columns = stored_columns | map(attribute='name') | list -%}
+        {%- set version_types = stored_columns | selectattr('name', 'equalto', version_column)
+                                               | map(attribute='dtype') | list -%}
         {%- set stale_keys = 'pg_temp."' ~ this.identifier ~ '__stale_keys"' -%}
         {%- set key_version = key_columns + [version_column] -%}
-        {%- if 'inputs_fingerprint' not in columns or version_column not in columns -%}
+        {%- if 'inputs_fingerprint' not in columns or version_types != ['uuid'] -%}
             truncate {{ this }}
+            {%- if version_types -%}
+            ; alter table {{ this }} alter column {{ version_column }} type uuid using null
+            {%- endif -%}
         {%- else -%}
             delete from {{ this }}
             where (select inputs_fingerprint from {{ this }} limit 1) is distinct from {{ fingerprint }};
@@ -197,7 +215,7 @@
     )
     select product, member, month, source_version from member_months
     union all
-    select product, 'ensemble_mean', month, md5(string_agg(member || '=' || source_version, ',' order by member))
+    select product, 'ensemble_mean', month, {{ version_of("string_agg(member || '=' || source_version, ',' order by member)") }}
     from member_months
     where is_ensemble
     group by product, month
@@ -206,7 +224,7 @@
 {#- The keys (product, member) of the per-member models over the whole period (e.g. cell means), with the
     versions of all their months. -#}
 {% macro flux_member_versions() -%}
-    select product, member, md5(string_agg(month || '=' || source_version, ',' order by month)) as source_version
+    select product, member, {{ version_of("string_agg(month || '=' || source_version, ',' order by month)") }} as source_version
     from ({{ flux_month_versions() }}) as month_versions
     group by product, member
 {%- endmacro %}

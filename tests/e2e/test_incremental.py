@@ -228,6 +228,30 @@ def test_a_table_indexed_before_versions(world):
     equals_full_refresh(settings)
 
 
+def version_types(settings) -> dict[str, str]:
+    """The type of `source_version` in each table of intermediate that has one (the incremental models)."""
+    with psycopg.connect(settings.database_url) as conn:
+        return dict(conn.execute("select table_name, data_type from information_schema.columns "
+                                 "where table_schema = 'intermediate' and column_name = 'source_version'").fetchall())
+
+
+def test_tables_with_text_versions(world):
+    """Cell-month tables written when the versions were the digests as text (65 bytes a row, not 16) are
+    emptied and rebuilt with uuid versions by the next incremental run, and equal a full refresh."""
+    settings, _directory, inbox, member_file, _field = world
+    tables = ("int_flux_cell_months_harmonised", "int_flux_cell_months_with_ensemble")
+    with psycopg.connect(settings.database_url) as conn:
+        for table in tables:
+            conn.execute(f"alter table intermediate.{table} alter column source_version type text "
+                         "using encode(sha256(source_version::text::bytea), 'hex')")
+    assert {version_types(settings)[table] for table in tables} == {"text"}
+    replace_atomically(member_file, world_field(seed=13, years=YEARS), YEARS)
+    cli(settings, "reload", inbox)
+    types = version_types(settings)
+    assert len(types) >= 2 and set(types.values()) == {"uuid"}, types
+    equals_full_refresh(settings)
+
+
 def test_scoped_data_tests_still_fail(world):
     """The cell-months' dbt tests check the rows written since the last publication: a bad row among them
     fails the build and nothing is published; once it is gone the next build publishes."""

@@ -34,7 +34,7 @@ harmonised_at_the_door as (
     inner join {{ ref('stg_raw__flux_months_1deg') }} as months
         on months.member_id = keys_to_build.member_id
         and months.month = keys_to_build.month
-        and months.month_digest = keys_to_build.source_version
+        and months.month_version = keys_to_build.source_version
         and months.harmonisation_version = '{{ var("harmonisation_version") }}'
     cross join lateral unnest(months.cell_id, months.sink_gc_m2, months.n_native_cells)
         as cells (cell_id, sink_gc_m2, n_native_cells)
