@@ -13,11 +13,6 @@
     md5({{ text }})::uuid
 {%- endmacro %}
 
-{#- A stored month's version: its content digest (raw.flux_tile.month_digest) as a version_of. -#}
-{% macro month_version(digest) -%}
-    {{ version_of(digest) }}
-{%- endmacro %}
-
 {#- dbt's checksums of this model's SQL and of the models and sources it reads, as one sorted string. -#}
 {% macro model_checksums() -%}
     {%- set checksums = [] -%}

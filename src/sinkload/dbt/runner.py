@@ -62,7 +62,8 @@ class DbtProcess:
 
     @property
     def pid(self) -> int:
-        self.start()
+        if self._process is None:
+            raise RuntimeError("the DbtProcess has not been started")
         return self._process.pid
 
     def run(self, args: list[str], env: dict[str, str]) -> subprocess.CompletedProcess:

@@ -8,7 +8,7 @@ renamed as (
         member_id,
         month,
         month_digest,
-        {{ month_version('month_digest') }} as month_version,
+        {{ version_of('month_digest') }} as month_version,
         harmonisation_version,
         cell_id,
         sink_gc_m2,

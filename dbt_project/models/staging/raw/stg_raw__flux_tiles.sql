@@ -12,7 +12,7 @@ renamed as (
         row0,
         batch_id,
         month_digest,
-        {{ month_version('month_digest') }} as month_version,
+        {{ version_of('month_digest') }} as month_version,
         rast
     from source
 )
