@@ -230,7 +230,8 @@ def checkpoint(ctx: Context) -> None:
 
 
 def reset_sinkload_tables(ctx: Context) -> None:
-    ctx.conn.execute("truncate raw.flux_tile, raw.load_batch")
+    """Empty what an ingest writes: the batches and every table that references them (tiles, harmonised months)."""
+    ctx.conn.execute("truncate raw.load_batch cascade")
 
 
 def r2p_table(label: str) -> str:
