@@ -26,6 +26,9 @@ import sys
 import tempfile
 from pathlib import Path
 
+import psycopg
+from psycopg import sql
+
 from benchmarks._common import machine_info, publish, results_parser, sinkload_binary, timed
 from sinkload.db.connection import database_url
 from sinkload.db.warehouse import Warehouse
@@ -74,9 +77,35 @@ def correct_member(inbox: Path) -> Path:
     return member
 
 
+# The incremental models: the tables of schema intermediate whose rows carry a version (macros/incremental.sql).
+INCREMENTAL_TABLES = ("select table_name from information_schema.columns where table_schema = 'intermediate' "
+                      "and column_name = 'source_version' order by table_name")
+
+
+def current_xid(settings: Settings) -> int:
+    with psycopg.connect(settings.database_url) as conn:
+        return conn.execute("select txid_current()").fetchone()[0]
+
+
+def rows_rewritten(settings: Settings, since: int) -> dict[str, float]:
+    """Per incremental model, the share of its rows written by transactions after `since` (a txid): what a step
+    rewrote. The least a step can cost, if cost follows the rows written."""
+    with psycopg.connect(settings.database_url) as conn:
+        span = conn.execute("select txid_current()").fetchone()[0] - since  # age(xmin) of a row written after `since`
+        shares = {}
+        for (table,) in conn.execute(INCREMENTAL_TABLES).fetchall():
+            written, total = conn.execute(sql.SQL(
+                "select count(*) filter (where age(xmin) < %s), count(*) from intermediate.{}"
+            ).format(sql.Identifier(table)), [span]).fetchone()
+            shares[table] = round(written / total, 4) if total else 0.0
+    return shares
+
+
 def step(settings: Settings, label: str, *args: object) -> dict:
-    """One timed CLI command; the harmonisation model's dbt time when dbt ran it."""
+    """One timed CLI command; the harmonisation model's dbt time when dbt ran it, and the share of each
+    incremental model's rows it rewrote."""
     load = [round(x, 2) for x in os.getloadavg()]
+    since = current_xid(settings)
     print(f"{label}: sinkload {' '.join(map(str, args))} ...", flush=True)
     results = target_dir(settings.dbt_project_dir) / "run_results.json"
     before = results.stat().st_mtime if results.exists() else 0.0
@@ -92,6 +121,7 @@ def step(settings: Settings, label: str, *args: object) -> dict:
         " --full-refresh" if "--full-refresh" in args else ""), "seconds": round(timer.seconds, 2),
         "harmonisation_seconds": nodes.get(HARMONISED), "loadavg_before": load,
         "dbt_seconds": round(sum(nodes.values()), 2),
+        "rows_rewritten": rows_rewritten(settings, since),
         "dbt_nodes": dict(sorted(nodes.items(), key=lambda item: -item[1]))}
 
 
@@ -104,6 +134,23 @@ def run(settings: Settings, directory: Path) -> list[dict]:
     steps.append(step(settings, "build, nothing changed", "build"))
     steps.append(step(settings, "build --full-refresh", "build", "--full-refresh"))
     return steps
+
+
+def rewritten_table(steps: list[dict]) -> list[str]:
+    """Markdown lines: per step that wrote rows, the share of each incremental model's rows it rewrote."""
+    writing = [item for item in steps if any(item.get("rows_rewritten", {}).values())]
+    if not writing:
+        return []
+    tables = sorted({table for item in writing for table in item["rows_rewritten"]})
+    lines = ["", "Share of each incremental model's rows that the step wrote (rows whose xmin is a transaction of "
+             "the step): if a step's cost followed the rows it writes, its share of the full reload's time could "
+             "not be much below these.", "",
+             "| step | " + " | ".join(f"`{table}`" for table in tables) + " |",
+             "|---|" + "---:|" * len(tables)]
+    for item in writing:
+        lines.append(f"| {item['label']} | " + " | ".join(
+            f"{100 * item['rows_rewritten'].get(table, 0):.1f} %" for table in tables) + " |")
+    return lines
 
 
 def report(steps: list[dict], machine: dict) -> str:
@@ -125,6 +172,7 @@ def report(steps: list[dict], machine: dict) -> str:
         lines += ["", f"The incremental harmonisation redid one member's months in {corrected['harmonisation_seconds']:.1f} s "
                   f"({100 * corrected['harmonisation_seconds'] / full_harmonisation:.0f} % of its full "
                   f"{full_harmonisation:.1f} s)."]
+    lines += rewritten_table(steps)
     lines += ["", f"dbt's own time per node (models and tests, target/run_results.json; two threads, so the sum "
               f"exceeds the wall time) of the corrected-member reload, the {TOP_NODES} largest, against the "
               "same node in the full reload:", "",

@@ -26,7 +26,7 @@ import tempfile
 from pathlib import Path
 
 from benchmarks._common import catalog_copy, machine_info, publish, results_parser
-from benchmarks.reload import make_inbox, step
+from benchmarks.reload import make_inbox, rewritten_table, step
 from sinkload.db.connection import database_url
 from sinkload.settings import Settings
 from tests.support import fresh_database
@@ -105,6 +105,7 @@ def report(res: dict) -> str:
                      f"| {'' if item['harmonisation_seconds'] is None else item['harmonisation_seconds']} "
                      f"| {item['dbt_seconds'] or ''} | {item['loadavg_before']} |")
     slowest = ", ".join(f"{node.split('.')[-1]} {seconds:.1f} s" for node, seconds in list(steps[1]["dbt_nodes"].items())[:5])
+    lines += rewritten_table(steps)
     lines += ["", f"Slowest dbt nodes of the reload with a month appended inside the period: {slowest}.", "",
               "The run before month digests (every appended file's months recomputed) is kept in "
               "reload_append.before-digests.md; runs before 2026-11-27 10:00 UTC appended 2021-01 to files of 72 "
