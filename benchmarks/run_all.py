@@ -7,7 +7,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-BENCHMARKS = ("ingest", "build")
+BENCHMARKS = ("ingest", "build", "baseline", "reload", "reload_append", "views", "scale")
 
 
 def main() -> None:
