@@ -17,12 +17,14 @@ cells as (
     select cell_id, lon, lat, geom from {{ ref('int_analysis_cells') }}
 ),
 
+{#- the members with cell-months, probed in the table's key index: asked of the CTE, the question made
+    PostgreSQL materialise a million cell-months to read them twice (0.97 s against 0.53 s for 15 members) -#}
 product_members as (
     select keys_to_build.product, keys_to_build.member, keys_to_build.source_version
     from keys_to_build
     where exists (
-        select 1 from cell_months
-        where cell_months.product = keys_to_build.product and cell_months.member = keys_to_build.member
+        select 1 from {{ ref('int_flux_cell_months_with_ensemble') }} as stored
+        where stored.product = keys_to_build.product and stored.member = keys_to_build.member
     )
 ),
 
