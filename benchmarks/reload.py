@@ -90,8 +90,8 @@ def current_xid(settings: Settings) -> int:
 def rows_rewritten(settings: Settings, since: int) -> dict[str, float]:
     """Per incremental model, the share of its rows written by transactions after `since` (a txid): what a step
     rewrote. The least a step can cost, if cost follows the rows written."""
+    span = current_xid(settings) - since  # age(xmin) of a row written after `since` is below it
     with psycopg.connect(settings.database_url) as conn:
-        span = conn.execute("select txid_current()").fetchone()[0] - since  # age(xmin) of a row written after `since`
         shares = {}
         for (table,) in conn.execute(INCREMENTAL_TABLES).fetchall():
             written, total = conn.execute(sql.SQL(

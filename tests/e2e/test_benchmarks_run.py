@@ -1,19 +1,21 @@
 """Every benchmark of benchmarks/ still runs to the end, as `make bench` runs it, against the test server.
 
 Timing is not checked (tests are for correctness); what is checked is that each script completes against
-today's schema and CLI and prints its report. The ingest benchmark's reset had been broken for a week by a
-new table referencing raw.load_batch, unnoticed because nothing ran it. The baseline benchmark also exits
+today's schema and CLI and prints its report. The ingest benchmark's reset had been broken since migration 0011
+added a table referencing raw.load_batch, unnoticed because nothing ran it. The baseline benchmark also exits
 non-zero unless its independent totals equal marts.sink_monthly.
 """
 
 from __future__ import annotations
 
-import shutil
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
+
+from benchmarks.ingest import find_tool
+from sinkload.settings import Settings
 
 pytestmark = pytest.mark.slow
 
@@ -36,9 +38,11 @@ def test_benchmark_runs(server_url: str, name: str, args: list[str], expected: s
     assert expected in done.stdout, done.stdout[-3000:]
 
 
-def test_ingest_benchmark_quick_run(server_url: str, tmp_path: Path) -> None:
-    if shutil.which("raster2pgsql") is None and not any(Path("/usr/lib/postgresql").glob("*/bin/raster2pgsql")):
-        pytest.skip("raster2pgsql is not installed (Debian: apt-get install postgis)")
+def test_ingest_benchmark_quick_run(server_url: str, base_settings: Settings, tmp_path: Path) -> None:
+    try:
+        find_tool("raster2pgsql", None, base_settings)  # where the benchmark itself looks
+    except SystemExit as missing:
+        pytest.skip(str(missing))
     done = run_benchmark("ingest", "--quick", "--skip-streaming", "--results-dir", str(tmp_path))
     assert "values equal: True" in done.stdout, done.stdout[-3000:]
     assert (tmp_path / "ingest.md").exists()
