@@ -155,6 +155,41 @@ def test_beps_geotiff(tmp_path, run_cli, conn):
     assert grid[0] == pytest.approx(west) and grid[1] == pytest.approx(north) and grid[2:] == (40, 30)
 
 
+def _geotiff_as_gdal_reads_it(path: Path) -> np.ndarray:
+    """Independent: every band with rasterio's own mask (nodata, mask band) as NaN, times GDAL's band scale plus
+    its offset."""
+    import rasterio
+
+    with rasterio.open(path) as src:
+        bands = src.read(masked=True).astype(float).filled(np.nan)
+        return bands * np.array(src.scales)[:, None, None] + np.array(src.offsets)[:, None, None]
+
+
+@pytest.mark.parametrize(("year", "dtype", "scale", "offset"), [
+    (2017, "int16", 0.1, 0.0),  # packed: was stored 10x
+    (2018, "float32", 1.0, 0.5),  # an offset on a float band: was lost
+])
+def test_beps_geotiff_band_scale_and_offset(tmp_path, run_cli, conn, year, dtype, scale, offset):
+    import rasterio
+    from rasterio.transform import from_origin
+
+    west, north, dx = beps_window()
+    nep = np.round(np.random.default_rng(year).uniform(-2, 3, (12, 30, 40)), 1)  # g C m-2 d-1
+    stored = (nep - offset) / scale
+    nodata = -32768 if dtype == "int16" else -9999.0
+    stored[:, 0, :4] = nodata
+    path = tmp_path / f"BEPS_NEP_{year}.tif"
+    with rasterio.open(path, "w", driver="GTiff", width=40, height=30, count=12, dtype=dtype, crs="EPSG:4326",
+                       transform=from_origin(west, north, dx, dx), nodata=nodata) as dst:
+        dst.write(np.round(stored).astype(dtype) if dtype == "int16" else stored.astype(dtype))
+        dst.scales, dst.offsets = [scale] * 12, [offset] * 12
+    ingest(run_cli, path, "--product", "beps")
+    days = np.array([std_days(year, m) for m in range(1, 13)], dtype=float)
+    expected = _geotiff_as_gdal_reads_it(path) * days[:, None, None]
+    assert np.isnan(expected[:, 0, :4]).all() and np.isfinite(expected[:, 1:, :]).all()
+    assert_round_trip(conn, "beps", "BEPS", [(year, m) for m in range(1, 13)], expected)
+
+
 def test_beps_netcdf_and_v11_from_another_catalog(tmp_path, run_cli, conn):
     west, north, dx = beps_window()
     lats, lons = north - dx * (np.arange(30) + 0.5), west + dx * (np.arange(40) + 0.5)

@@ -3,7 +3,8 @@
 
 Opened with rioxarray, lazily and unmasked (`mask_and_scale=False`): the CRS, transform and nodata come from
 rioxarray's `rio` accessor, the `units` from its attributes (the file's tag, or band 1's, or the bands' GDAL
-unit type), and `isel` on the band dimension reads one band (month) at a time."""
+unit type). Values are read one band (month) at a time with rasterio: nodata becomes NaN, then the band's own
+scale and offset are applied (value = raw * scale + offset), as GDAL defines them."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 import numpy as np
+import rasterio
 import rioxarray
 import xarray as xr
 from rasterio.errors import RasterioIOError
@@ -66,6 +68,20 @@ def _open(path: Path) -> xr.DataArray:
     return raster
 
 
+def _band_reader(path: Path, nodata: float | None):
+    """(month k -> band k+1 as float64 with nodata as NaN and the band's scale and offset applied, close)."""
+    dataset = rasterio.open(path)
+    scales, offsets = dataset.scales, dataset.offsets
+
+    def read(k: int) -> np.ndarray:
+        values = dataset.read(k + 1).astype(np.float64)
+        if nodata is not None:
+            values[values == nodata if np.isfinite(nodata) else np.isnan(values)] = np.nan
+        return values * scales[k] + offsets[k]
+
+    return read, dataset.close
+
+
 def open_source(path: Path, product: Product) -> FluxSource:
     raster = _open(path)
     try:
@@ -78,10 +94,15 @@ def open_source(path: Path, product: Product) -> FluxSource:
         units = _units(raster)
         unit, assumed = resolve_units(path, units, product.units_default)
         nodata = raster.rio.nodata
+        read, close_bands = _band_reader(path, None if nodata is None else float(nodata))
+
+        def close() -> None:
+            close_bands()
+            raster.close()
+
         return FluxSource(path=path, variable=f"band 1-12 of {path.name}", units_found=units, unit=unit,
                           units_assumed=assumed, calendar="standard", months=months, order=order,
-                          read_raw=lambda k: raster.isel(band=k).values, close=raster.close,
-                          fill_values=() if nodata is None else (float(nodata),))
+                          read_raw=read, close=close)
     except BaseException:
         raster.close()
         raise
