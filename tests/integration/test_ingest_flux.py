@@ -190,6 +190,32 @@ def test_beps_geotiff_band_scale_and_offset(tmp_path, run_cli, conn, year, dtype
     assert_round_trip(conn, "beps", "BEPS", [(year, m) for m in range(1, 13)], expected)
 
 
+def test_beps_geotiff_mask_band_cells_are_missing(tmp_path, run_cli, conn):
+    """A GeoTIFF without nodata whose invalid cells (stored as 0) are marked by an internal mask band."""
+    import rasterio
+    from rasterio.transform import from_origin
+
+    west, north, dx = beps_window()
+    nep = np.random.default_rng(19).uniform(0.5, 3, (12, 30, 40)).astype(np.float32)
+    nep[:, :, :20] = 0.0
+    mask = np.full((30, 40), 255, np.uint8)
+    mask[:, :20] = 0  # the west half: no data
+    path = tmp_path / "BEPS_NEP_2019.tif"
+    with rasterio.Env(GDAL_TIFF_INTERNAL_MASK=True), rasterio.open(
+            path, "w", driver="GTiff", width=40, height=30, count=12, dtype="float32", crs="EPSG:4326",
+            transform=from_origin(west, north, dx, dx)) as dst:
+        dst.write(nep)
+        dst.write_mask(mask)
+    with rasterio.open(path) as src:
+        assert src.nodata is None and int(src.read(1, masked=True).mask.sum()) == 600
+    ingest(run_cli, path, "--product", "beps")
+    days = np.array([std_days(2019, m) for m in range(1, 13)], dtype=float)
+    expected = np.where(mask == 0, np.nan, nep.astype(float)) * days[:, None, None]
+    assert_round_trip(conn, "beps", "BEPS", [(2019, m) for m in range(1, 13)], expected)
+    assert conn.execute("select n_values from raw.load_batch where file_name = %s order by batch_id desc limit 1",
+                        [path.name]).fetchone()[0] == 12 * 600
+
+
 def test_beps_netcdf_and_v11_from_another_catalog(tmp_path, run_cli, conn):
     west, north, dx = beps_window()
     lats, lons = north - dx * (np.arange(30) + 0.5), west + dx * (np.arange(40) + 0.5)

@@ -3,8 +3,9 @@
 
 Opened with rioxarray, lazily and unmasked (`mask_and_scale=False`): the CRS, transform and nodata come from
 rioxarray's `rio` accessor, the `units` from its attributes (the file's tag, or band 1's, or the bands' GDAL
-unit type). Values are read one band (month) at a time with rasterio: nodata becomes NaN, then the band's own
-scale and offset are applied (value = raw * scale + offset), as GDAL defines them."""
+unit type). Values are read one band (month) at a time with rasterio: the cells GDAL masks (nodata, else the
+dataset's mask band) become NaN, then the band's own scale and offset are applied (value = raw * scale + offset),
+as GDAL defines them."""
 
 from __future__ import annotations
 
@@ -68,16 +69,15 @@ def _open(path: Path) -> xr.DataArray:
     return raster
 
 
-def _band_reader(path: Path, nodata: float | None):
-    """(month k -> band k+1 as float64 with nodata as NaN and the band's scale and offset applied, close)."""
+def _band_reader(path: Path):
+    """(month k -> band k+1 as float64 with the cells GDAL masks as NaN and the band's scale and offset applied,
+    close). GDAL's mask is the nodata value, or the dataset's mask band when there is no nodata."""
     dataset = rasterio.open(path)
     scales, offsets = dataset.scales, dataset.offsets
 
     def read(k: int) -> np.ndarray:
-        values = dataset.read(k + 1).astype(np.float64)
-        if nodata is not None:
-            values[values == nodata if np.isfinite(nodata) else np.isnan(values)] = np.nan
-        return values * scales[k] + offsets[k]
+        values = dataset.read(k + 1, masked=True)
+        return values.astype(np.float64).filled(np.nan) * scales[k] + offsets[k]
 
     return read, dataset.close
 
@@ -93,8 +93,7 @@ def open_source(path: Path, product: Product) -> FluxSource:
         order = _order(path, raster)
         units = _units(raster)
         unit, assumed = resolve_units(path, units, product.units_default)
-        nodata = raster.rio.nodata
-        read, close_bands = _band_reader(path, None if nodata is None else float(nodata))
+        read, close_bands = _band_reader(path)
 
         def close() -> None:
             close_bands()
