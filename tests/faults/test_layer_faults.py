@@ -131,3 +131,32 @@ def test_a_small_repair_is_reported_with_the_area_it_changed(world, tmp_path):
     result = run_cli(world, "ingest", "regions", path, *regions("repaired")[1:])
     assert result.returncode == 0, result.stdout + result.stderr
     assert "repaired feature 'Touching': area changed by" in result.stdout
+
+
+def test_three_dimensional_layers_load_as_two_dimensional(world, tmp_path):
+    """A Shapefile PolygonZ region layer and a GeoJSON land cover with heights: Z dropped on read, the same
+    polygons stored in 2-D (PostGIS refused Z in the 2-D columns with a traceback)."""
+    zones = {"Z1": box(110, 30, 112, 32), "Z2": box(112, 30, 114, 32)}
+    shp = tmp_path / "zones_z.shp"
+    pyogrio.raw.write(shp, np.array([shapely.to_wkb(shapely.force_3d(g, 50.0)) for g in zones.values()], dtype=object),
+                      [np.array(list(zones), dtype=object)], fields=["name"], geometry_type="Polygon Z",
+                      crs="EPSG:4326", driver="ESRI Shapefile")
+    result = run_cli(world, "ingest", "regions", shp, *regions("zones_z")[1:])
+    assert result.returncode == 0, result.stdout + result.stderr
+    landcover = [({"code": code}, shapely.force_3d(geom, 100.0)) for geom, code in
+                 ((box(110, 31, 112, 32), 1), (box(110, 30, 112, 31), 4), (box(112, 31, 114, 32), 6),
+                  (box(112, 30, 114, 31), 11))]  # the small world's land cover (tests.support), with heights
+    result = run_cli(world, "ingest", "landcover", geojson(tmp_path / "landcover_z.geojson", landcover),
+                     "--code-field", "code")
+    assert result.returncode == 0, result.stdout + result.stderr
+    with psycopg.connect(world.database_url) as conn:
+        stored = conn.execute("select name, st_ndims(geom), st_asbinary(geom) from raw.region "
+                              "where scope = 'zones_z'").fetchall()
+        covers = conn.execute("select code, st_ndims(geom), st_asbinary(geom) from raw.landcover").fetchall()
+    assert {name: dims for name, dims, _ in stored} == {"Z1": 2, "Z2": 2}
+    for name, _, wkb in stored:
+        assert shapely.equals(shapely.from_wkb(bytes(wkb)), zones[name]), name
+    assert {code: dims for code, dims, _ in covers} == {1: 2, 4: 2, 6: 2, 11: 2}
+    for code, _, wkb in covers:
+        assert shapely.equals(shapely.from_wkb(bytes(wkb)),
+                              next(shapely.force_2d(g) for p, g in landcover if p["code"] == code)), code

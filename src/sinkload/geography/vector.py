@@ -1,6 +1,7 @@
 """Reading vector layers (GeoJSON, Shapefile, GeoPackage, ...) into valid shapely geometries in EPSG:4326.
 
-Invalid (e.g. self-intersecting) polygons are repaired with make_valid; each repair is reported with the
+Z and M coordinates (Shapefile PolygonZ, GeoJSON with heights) are dropped on read. Invalid (e.g.
+self-intersecting) polygons are repaired with make_valid; each repair is reported with the
 area it changed on the sphere, and refused when that exceeds REPAIR_TOLERANCE of the repaired area."""
 
 from __future__ import annotations
@@ -58,7 +59,7 @@ def read_features(path: Path, field_name: str, extra_fields: tuple[str, ...] = (
         crs = pyproj.CRS.from_user_input(meta["crs"])
     except pyproj.exceptions.CRSError:
         raise file_error(path, f"unknown CRS {meta['crs']!r}") from None
-    geometries = shapely.from_wkb(wkb)
+    geometries = shapely.force_2d(shapely.from_wkb(wkb))  # Z and M dropped: the warehouse is 2-D
     if crs.to_epsg() != 4326:
         transformer = pyproj.Transformer.from_crs(crs, "EPSG:4326", always_xy=True)
         geometries = shapely.transform(geometries, lambda xy: np.column_stack(transformer.transform(xy[:, 0], xy[:, 1])))
