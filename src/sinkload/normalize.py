@@ -16,8 +16,11 @@ FILL_THRESHOLD = 1e19
 KNOWN_FILLS = (-99999.0, -9999.0)
 
 _NOLEAP = (31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31)
+# CF calendar names -> cftime's. `standard` (= `gregorian`) is the mixed Julian/Gregorian calendar (Julian
+# before 1582-10-15); `proleptic_gregorian` is Gregorian throughout: the two decode dates before 1582 differently
+# (`days since 0001-01-01` puts 2016-01-01 two days apart), so the name is kept for decoding.
 _CALENDARS = {
-    "standard": "standard", "gregorian": "standard", "proleptic_gregorian": "standard",
+    "standard": "standard", "gregorian": "standard", "proleptic_gregorian": "proleptic_gregorian",
     "noleap": "noleap", "365_day": "noleap", "all_leap": "all_leap", "366_day": "all_leap",
     "360_day": "360_day", "julian": "julian",
 }
@@ -37,7 +40,13 @@ def calendar_name(text: str | None) -> str:
 
 
 def days_in_month(year: int, month: int, calendar: str = "standard") -> int:
+    """Days of the month in a CF calendar; `standard` is Julian before October 1582, whose month has 21 days
+    (the 5th to the 14th do not exist), `proleptic_gregorian` Gregorian in every year."""
     cal = calendar_name(calendar)
+    if cal == "standard" and (year, month) < (1582, 10):
+        cal = "julian"
+    if cal == "standard" and (year, month) == (1582, 10):
+        return 21
     if cal == "noleap":
         return _NOLEAP[month - 1]
     if cal == "all_leap":

@@ -134,6 +134,28 @@ def test_trendy_noleap_days_since(tmp_path, run_cli, conn):
     assert_round_trip(conn, "vegas", "VEGAS", months, north_up(raw.astype(float), lats, lons) * factor[:, None, None])
 
 
+def decoded_months(path: Path) -> list[tuple[int, int]]:
+    """Independent: the (year, month) of each time stamp as xarray and cftime decode the file."""
+    import xarray as xr
+
+    with xr.open_dataset(path, decode_times=xr.coders.CFDatetimeCoder(use_cftime=True)) as ds:
+        return [(t.year, t.month) for t in ds["time"].values]
+
+
+def test_proleptic_gregorian_days_since_year_one(tmp_path, run_cli, conn):
+    lats, lons = np.arange(40.25, 45, 0.5), np.arange(100.25, 105, 0.5)
+    days = np.array([(np.datetime64(f"2012-{m:02d}-01") - np.datetime64("0001-01-01")).astype(int)
+                     for m in range(1, 13)], dtype=float)  # numpy dates are proleptic Gregorian
+    raw = field(12, lats, lons, 2e-8, seed=31)
+    write_trendy(tmp_path / "VEGAS_S3_nbp.nc", raw, lats, lons, days, "days since 0001-01-01 00:00:00",
+                        "proleptic_gregorian")
+    months = decoded_months(tmp_path / "VEGAS_S3_nbp.nc")
+    assert months == [(2012, m) for m in range(1, 13)]
+    ingest(run_cli, tmp_path / "VEGAS_S3_nbp.nc", "--product", "vegas")
+    factor = 1000.0 * 86400.0 * np.array([std_days(y, m) for y, m in months], dtype=float)
+    assert_round_trip(conn, "vegas", "VEGAS", months, north_up(raw.astype(float), lats, lons) * factor[:, None, None])
+
+
 def test_months_since_360_day(tmp_path, run_cli, conn):
     lats, lons = np.arange(20.25, 30, 0.5), np.arange(100.25, 110, 0.5)
     raw = field(6, lats, lons, 2e-8, seed=4)

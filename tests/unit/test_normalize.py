@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import datetime
+
 import numpy as np
 import pytest
 
@@ -11,6 +13,7 @@ from sinkload.normalize import (
     axis_order,
     check_months,
     check_valid_share,
+    days_in_month,
     months_from_cf_time,
     months_from_start_date,
     normalise_month,
@@ -115,6 +118,20 @@ def test_months_from_start_date_and_cf_time():
     assert months_from_cf_time(np.array([0.5, 13.5]), "months since 2010-11-01", "360_day") == [(2010, 11), (2011, 12)]
     with pytest.raises(NormalisationError, match="no CF units"):
         months_from_cf_time(np.array([1.0]), None, None)
+
+
+def test_proleptic_gregorian_is_not_the_mixed_calendar():
+    # Python's date ordinals are proleptic Gregorian: days since 0001-01-01 of the first of each month of 2016
+    days = np.array([datetime.date(2016, m, 1).toordinal() - 1 for m in range(1, 13)], dtype=float)
+    units = "days since 0001-01-01 00:00:00"
+    assert months_from_cf_time(days, units, "proleptic_gregorian") == [(2016, m) for m in range(1, 13)]
+    assert months_from_cf_time(days, units, "standard")[0] == (2015, 12)  # Julian before 1582: 2 days later
+    assert days_in_month(1500, 2, "proleptic_gregorian") == 28  # 1500: not a Gregorian leap year
+    assert days_in_month(1500, 2, "standard") == 29  # but a Julian one
+    assert days_in_month(1582, 10, "standard") == 21  # the 5th to the 14th do not exist
+    assert days_in_month(1582, 10, "proleptic_gregorian") == 31
+    assert [days_in_month(2016, m, "proleptic_gregorian") for m in (1, 2, 12)] == [31, 29, 31]
+    assert parse_units("kg m-2 s-1").factor_text("proleptic_gregorian").endswith("(proleptic_gregorian calendar)")
 
 
 def test_month_checks():
