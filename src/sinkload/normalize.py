@@ -263,6 +263,17 @@ def months_from_cf_time(values: np.ndarray, units: str | None, calendar: str | N
     return [(d.year, d.month) for d in np.atleast_1d(dates)]
 
 
+def months_from_cf_bounds(bounds: np.ndarray, units: str | None, calendar: str | None) -> list[YearMonth]:
+    """The months of a CF time axis with bounds (time, 2): the month holding each interval's midpoint. Files
+    that stamp a month at its end (CESM/CLM: January at 2016-02-01, bounds [2016-01-01, 2016-02-01]) or at its
+    start or middle all give the month the interval covers; the midpoint, unlike the lower bound, does not fall
+    into the month before when a bound is a rounding error early (2015-12-31 23:59:59.9)."""
+    array = np.asarray(bounds, float)
+    if array.ndim != 2 or array.shape[1] != 2:
+        raise NormalisationError(f"time bounds have shape {array.shape}, expected (time, 2)")
+    return months_from_cf_time(array.mean(axis=1), units, calendar)
+
+
 def months_from_first(first: YearMonth, count: int) -> list[YearMonth]:
     year, month = first
     return [(year + (month - 1 + k) // 12, (month - 1 + k) % 12 + 1) for k in range(count)]

@@ -156,6 +156,32 @@ def test_proleptic_gregorian_days_since_year_one(tmp_path, run_cli, conn):
     assert_round_trip(conn, "vegas", "VEGAS", months, north_up(raw.astype(float), lats, lons) * factor[:, None, None])
 
 
+def test_time_stamped_at_the_end_of_the_month_with_bounds(tmp_path, run_cli, conn):
+    """CESM/CLM history files: January stamped 2016-02-01, time_bnds [2016-01-01, 2016-02-01]."""
+    import netCDF4
+    import xarray as xr
+
+    lats, lons = np.arange(40.25, 45, 0.5), np.arange(110.25, 115, 0.5)
+    starts = np.array([(np.datetime64(f"2016-{m:02d}-01") - np.datetime64("2016-01-01")).astype(int)
+                       for m in range(1, 13)], dtype=float)
+    ends = np.r_[starts[1:], 366.0]
+    raw = field(12, lats, lons, 2e-8, seed=32)
+    path = tmp_path / "CLM_S3_nbp.nc"
+    write_trendy(path, raw, lats, lons, ends, "days since 2016-01-01 00:00:00", "standard")
+    with netCDF4.Dataset(path, "a") as ds:
+        ds.createDimension("nbnd", 2)
+        ds.createVariable("time_bnds", "f8", ("time", "nbnd"))[:] = np.stack([starts, ends], axis=1)
+        ds["time"].bounds = "time_bnds"
+    with xr.open_dataset(path, decode_times=xr.coders.CFDatetimeCoder(use_cftime=True)) as ds:
+        months = [(t.year, t.month) for t in ds["time_bnds"].values[:, 0]]  # the lower bounds, as cftime reads them
+    assert months == [(2016, m) for m in range(1, 13)]
+    ingest(run_cli, path, "--product", "vegas", "--member", "VEGAS")
+    factor = 1000.0 * 86400.0 * np.array([std_days(y, m) for y, m in months], dtype=float)
+    assert_round_trip(conn, "vegas", "VEGAS", months, north_up(raw.astype(float), lats, lons) * factor[:, None, None])
+    assert conn.execute("select count(*) from raw.flux_tile t join raw.load_batch b using (batch_id) "
+                        "where b.file_name = %s and t.month = '2017-01-01'", [path.name]).fetchone()[0] == 0
+
+
 def test_months_since_360_day(tmp_path, run_cli, conn):
     lats, lons = np.arange(20.25, 30, 0.5), np.arange(100.25, 110, 0.5)
     raw = field(6, lats, lons, 2e-8, seed=4)

@@ -14,6 +14,7 @@ from sinkload.normalize import (
     check_months,
     check_valid_share,
     days_in_month,
+    months_from_cf_bounds,
     months_from_cf_time,
     months_from_start_date,
     normalise_month,
@@ -132,6 +133,20 @@ def test_proleptic_gregorian_is_not_the_mixed_calendar():
     assert days_in_month(1582, 10, "proleptic_gregorian") == 31
     assert [days_in_month(2016, m, "proleptic_gregorian") for m in (1, 2, 12)] == [31, 29, 31]
     assert parse_units("kg m-2 s-1").factor_text("proleptic_gregorian").endswith("(proleptic_gregorian calendar)")
+
+
+def test_months_from_time_bounds():
+    # CESM/CLM: stamped at the end of the month, bounds the month itself (days since 2016-01-01, standard)
+    starts = np.array([0.0, 31, 60])
+    ends = np.array([31.0, 60, 91])
+    bounds = np.stack([starts, ends], axis=1)
+    assert months_from_cf_time(ends, "days since 2016-01-01", "standard") == [(2016, 2), (2016, 3), (2016, 4)]
+    assert months_from_cf_bounds(bounds, "days since 2016-01-01", "standard") == [(2016, 1), (2016, 2), (2016, 3)]
+    assert months_from_cf_bounds(bounds - 1e-6, "days since 2016-01-01", "standard")[0] == (2016, 1)
+    assert months_from_cf_bounds(np.array([[0.0, 1], [1, 2]]), "months since 2010-11-01", "360_day") == [
+        (2010, 11), (2010, 12)]
+    with pytest.raises(NormalisationError, match="expected \\(time, 2\\)"):
+        months_from_cf_bounds(starts, "days since 2016-01-01", "standard")
 
 
 def test_month_checks():

@@ -19,6 +19,7 @@ from sinkload.normalize import (
     axis_order,
     calendar_name,
     check_months,
+    months_from_cf_bounds,
     months_from_cf_time,
     months_from_first,
     months_from_start_date,
@@ -65,12 +66,21 @@ def _scaled(variable: xr.Variable) -> np.ndarray:
     return values * (1.0 if scale is None else scale) + (0.0 if offset is None else offset)
 
 
+def _bounds(ds: xr.Dataset, name: object, path: Path) -> np.ndarray:
+    """The time variable's CF bounds (its `bounds` attribute names them; they share its units and calendar)."""
+    if str(name) not in ds.variables:
+        raise file_error(path, f"time bounds variable {str(name)!r} (the time's bounds attribute) is missing")
+    return _scaled(ds.variables[str(name)])
+
+
 def _months(ds: xr.Dataset, time_dim: str, n: int, product: Product, path: Path) -> tuple[list, str]:
     time_var = ds.variables.get(time_dim) if time_dim in ds.variables else ds.variables.get("time")
     attrs = time_var.attrs if time_var is not None else {}
     calendar = calendar_name(attrs.get("calendar")) if time_var is not None else "standard"
     if product.time_rule == "start_date" and "start_date" in ds.variables:
         months = months_from_start_date(ds.variables["start_date"].values)
+    elif attrs.get("units") and " since " in attrs["units"] and attrs.get("bounds"):
+        months = months_from_cf_bounds(_bounds(ds, attrs["bounds"], path), attrs["units"], calendar)
     elif attrs.get("units") and " since " in attrs["units"]:
         months = months_from_cf_time(_scaled(time_var), attrs["units"], calendar)
     elif product.time_rule == "start_date" and product.first_month:
