@@ -14,10 +14,19 @@ import numpy as np
 import psycopg
 import pyogrio.raw
 import pytest
+import rasterio
 import shapely
+from rasterio.transform import from_origin
 from shapely.geometry import Polygon, box, mapping
 
-from tests.support import build_world, database_fingerprint, fresh_database, run_cli
+from tests.support import (
+    DIVISIONS,
+    LANDCOVER_CODES,
+    build_world,
+    database_fingerprint,
+    fresh_database,
+    run_cli,
+)
 
 WORLD = box(110, 30, 114, 32)  # the small world's nation ("China"), tests.support.world_regions
 
@@ -160,3 +169,86 @@ def test_three_dimensional_layers_load_as_two_dimensional(world, tmp_path):
     for code, _, wkb in covers:
         assert shapely.equals(shapely.from_wkb(bytes(wkb)),
                               next(shapely.force_2d(g) for p, g in landcover if p["code"] == code)), code
+
+
+def _nan_vertex(folder: Path) -> Path:
+    path = folder / "nan_vertex.gpkg"
+    with np.errstate(invalid="ignore"):
+        polygon = shapely.Polygon([(110, 30), (111, 30), (float("nan"), 31), (110, 31)])
+    pyogrio.raw.write(path, np.array([shapely.to_wkb(polygon)], dtype=object), [np.array(["N"], dtype=object)],
+                      fields=["name"], geometry_type="Polygon", crs="EPSG:4326", driver="GPKG")
+    return path
+
+
+def _unclosed_ring(folder: Path) -> Path:
+    path = folder / "unclosed.geojson"
+    path.write_text(json.dumps({"type": "FeatureCollection", "features": [{
+        "type": "Feature", "properties": {"name": "Open"},
+        "geometry": {"type": "Polygon", "coordinates": [[[110, 30], [111, 30], [111, 31], [110, 31]]]}}]}))
+    return path
+
+
+def _empty_collection(folder: Path) -> Path:
+    path = folder / "empty_collection.geojson"
+    path.write_text(json.dumps({"type": "FeatureCollection", "features": []}))
+    return path
+
+
+def _directory(folder: Path) -> Path:
+    geojson(folder / "inside.geojson", [({"name": "A"}, WORLD)])
+    pyogrio.raw.write(folder / "inside.shp", np.array([shapely.to_wkb(WORLD)], dtype=object),
+                      [np.array(["A"], dtype=object)], fields=["name"], geometry_type="Polygon", crs="EPSG:4326",
+                      driver="ESRI Shapefile")  # GDAL reads a folder of Shapefiles as a data set
+    return folder
+
+
+def _long_name(folder: Path) -> Path:
+    return geojson(folder / "long_name.geojson", [({"name": "长" * 3000}, WORLD)])
+
+
+MALFORMED = {
+    "NaN vertex": (regions("zones"), _nan_vertex, "feature 'N' has a vertex that is not a number"),
+    "unclosed ring": (regions("zones"), _unclosed_ring, "feature 'Open' is not a valid geometry"),
+    "empty FeatureCollection": (regions("zones"), _empty_collection, "no features"),
+    "empty land-cover FeatureCollection": (["landcover", "--code-field", "code"], _empty_collection, "no features"),
+    "directory": (regions("zones"), _directory, "is a directory"),
+    "name of 3,000 characters": (regions("zones"), _long_name, "has 3,000 characters, more than 200"),
+}
+
+
+@pytest.mark.bad_input
+@pytest.mark.parametrize("case", list(MALFORMED))
+def test_malformed_file_is_refused_in_one_line_and_changes_nothing(world, tmp_path, case):
+    args, make, words = MALFORMED[case]
+    path = make(tmp_path)
+    with psycopg.connect(world.database_url) as conn:
+        before = database_fingerprint(conn)
+    result = run_cli(world, "ingest", args[0], path, *args[1:])
+    assert result.returncode == 1, (case, result.stdout, result.stderr)
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and path.name in lines[0] and words in lines[0], (case, result.stderr)
+    with psycopg.connect(world.database_url) as conn:
+        assert database_fingerprint(conn) == before, case
+
+
+def test_float_landcover_raster_with_nan_nodata_loads_nan_as_missing(world, tmp_path):
+    """A float32 GeoTIFF whose NODATA is NaN (NaN != NaN: the NaN cells were cast to -2147483648 and refused
+    as an unknown code). The small world's land cover on a 0.25° grid in a NaN frame: stored as the world's."""
+    west, north, step = 109.0, 33.0, 0.25
+    codes = np.full((int(4 / step) + 8, int(6 / step)), np.nan, np.float32)  # 109..115 E x 29..33 N
+    for name, (w, s, e, n) in DIVISIONS.items():
+        codes[int((north - n) / step):int((north - s) / step), int((w - west) / step):int((e - west) / step)] = \
+            LANDCOVER_CODES[name]
+    path = tmp_path / "landcover_nan.tif"
+    with rasterio.open(path, "w", driver="GTiff", height=codes.shape[0], width=codes.shape[1], count=1,
+                       dtype="float32", crs="EPSG:4326", transform=from_origin(west, north, step, step),
+                       nodata=float("nan")) as dst:
+        dst.write(codes, 1)
+    result = run_cli(world, "ingest", "landcover", path)
+    assert result.returncode == 0, result.stdout + result.stderr
+    with psycopg.connect(world.database_url) as conn:
+        stored = {code: shapely.from_wkb(bytes(wkb))
+                  for code, wkb in conn.execute("select code, st_asbinary(geom) from raw.landcover")}
+    assert set(stored) == set(LANDCOVER_CODES.values())
+    for name, bounds in DIVISIONS.items():
+        assert shapely.equals(stored[LANDCOVER_CODES[name]], box(*bounds)), name

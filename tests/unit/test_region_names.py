@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from sinkload.errors import SinkloadError
-from sinkload.geography.names import check_layer_name, check_unique, integer_value, unit_name
+from sinkload.geography.names import MAX_NAME_CHARS, check_layer_name, check_unique, integer_value, unit_name
 
 
 @pytest.mark.parametrize("name", ["national", "province", "basins_2024", "z"])
@@ -47,3 +47,9 @@ def test_integer_values(value, expected):
 def test_non_integers_refused(value):
     with pytest.raises(SinkloadError, match="^f: code"):
         integer_value("f", value, "code")
+
+
+def test_names_longer_than_the_limit_refused():
+    assert unit_name("f", "长" * MAX_NAME_CHARS, "name") == "长" * MAX_NAME_CHARS
+    with pytest.raises(SinkloadError, match=f"^f: unit name '长+'... has 3,000 characters, more than {MAX_NAME_CHARS}"):
+        unit_name("f", "长" * 3000, "name")

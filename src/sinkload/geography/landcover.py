@@ -60,18 +60,21 @@ def read_vector_codes(file: Path, code_field: str, known: dict[int, dict]
 
 
 def read_raster_codes(file: Path, known: dict[int, dict]) -> dict[int, shapely.Geometry]:
-    """Polygons of equal code from band 1 of a GeoTIFF in EPSG:4326 (NODATA and 0 are no land cover)."""
+    """Polygons of equal code from band 1 of a GeoTIFF in EPSG:4326 (NODATA, NaN and 0 are no land cover)."""
     try:
         with rasterio.open(file) as src:
             if src.crs is None or src.crs.to_epsg() != 4326:
                 raise file_error(file, f"a land-cover raster must be in EPSG:4326 (found {src.crs})")
             codes = src.read(1)
+            valid = codes != 0
+            if src.nodata is not None and not np.isnan(src.nodata):
+                valid &= codes != src.nodata
             if not np.issubdtype(codes.dtype, np.integer):
-                fractional = codes[np.isfinite(codes) & (codes != np.floor(codes))]
+                valid &= ~np.isnan(codes)  # NaN is no code: missing, whatever the declared NODATA
+                fractional = codes[valid & ~(np.isfinite(codes) & (codes == np.floor(codes)))]
                 if fractional.size:
                     raise file_error(file, f"vegetation code {float(fractional[0])!r} is not an integer "
                                            f"(band 1 is {codes.dtype})")
-            valid = (codes != src.nodata) & (codes != 0) if src.nodata is not None else codes != 0
             grouped: dict[int, list] = {}
             for geometry, value in shapes(codes.astype(np.int32), mask=valid, transform=src.transform):
                 grouped.setdefault(_code(file, value, known), []).append(shape(geometry))

@@ -13,6 +13,7 @@ from sinkload.errors import file_error
 
 NATIONAL = "national"
 RESERVED_LAYER_NAMES = ("ecosystem",)  # the marts' scope of the ecosystem units
+MAX_NAME_CHARS = 200  # a unit name's length (the name's index takes at most 8191 bytes a row)
 _LAYER_NAME = re.compile(r"[a-z][a-z0-9_]{0,62}")
 
 
@@ -29,7 +30,7 @@ def check_layer_name(source: object, name: str) -> str:
 
 def unit_name(file: object, value: object, field: str) -> str:
     """The unit name a feature's attribute gives: any Unicode text, surrounding white space trimmed; empty,
-    missing or multi-line names are refused."""
+    missing, multi-line and longer than MAX_NAME_CHARS names are refused."""
     if value is None or (isinstance(value, float) and math.isnan(value)):
         text = ""
     elif isinstance(value, bytes):
@@ -41,6 +42,9 @@ def unit_name(file: object, value: object, field: str) -> str:
         raise file_error(file, f"a feature has an empty name in field {field!r}")
     if len(text.splitlines()) > 1 or "\x00" in text:
         raise file_error(file, f"unit name {text.splitlines()[0]!r}... spans several lines (a name must be one line)")
+    if len(text) > MAX_NAME_CHARS:
+        raise file_error(file, f"unit name {text[:40]!r}... has {len(text):,} characters, more than "
+                               f"{MAX_NAME_CHARS} (field {field!r})")
     return text
 
 

@@ -7,6 +7,7 @@ area it changed on the sphere, and refused when that exceeds REPAIR_TOLERANCE of
 from __future__ import annotations
 
 import json
+import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -45,10 +46,16 @@ def read_features(path: Path, field_name: str, extra_fields: tuple[str, ...] = (
     path = Path(path)
     if not path.exists():
         raise file_error(path, "file not found")
+    if path.is_dir():
+        raise file_error(path, "is a directory, not a file")
     try:
-        meta, _fids, wkb, field_data = pyogrio.raw.read(path)
+        with warnings.catch_warnings():  # GDAL's warnings (an unclosed ring) would print lines of their own
+            warnings.simplefilter("ignore", RuntimeWarning)
+            meta, _fids, wkb, field_data = pyogrio.raw.read(path)
     except (DataSourceError, OSError, ValueError) as exc:
         raise file_error(path, f"not a readable vector file ({str(exc).splitlines()[0]})") from None
+    if len(wkb) == 0:
+        raise file_error(path, "no features")
     fields = list(meta["fields"])
     for name in (field_name, *extra_fields):
         if name not in fields:
@@ -59,7 +66,7 @@ def read_features(path: Path, field_name: str, extra_fields: tuple[str, ...] = (
         crs = pyproj.CRS.from_user_input(meta["crs"])
     except pyproj.exceptions.CRSError:
         raise file_error(path, f"unknown CRS {meta['crs']!r}") from None
-    geometries = shapely.force_2d(shapely.from_wkb(wkb))  # Z and M dropped: the warehouse is 2-D
+    geometries = shapely.force_2d(_geometries(path, wkb, list(field_data[fields.index(field_name)])))
     if crs.to_epsg() != 4326:
         transformer = pyproj.Transformer.from_crs(crs, "EPSG:4326", always_xy=True)
         geometries = shapely.transform(geometries, lambda xy: np.column_stack(transformer.transform(xy[:, 0], xy[:, 1])))
@@ -68,6 +75,25 @@ def read_features(path: Path, field_name: str, extra_fields: tuple[str, ...] = (
     repairs: list[Repair] = []
     polygons = [polygonal(path, g, v, repairs) for g, v in zip(geometries, values, strict=True)]
     return Features(values, polygons, crs.to_string(), repairs, {k: columns[k] for k in extra_fields})
+
+
+def _geometries(path: Path, wkb: np.ndarray, labels: list[object]) -> np.ndarray:
+    """The features' geometries from WKB; one GEOS refuses (an unclosed ring) is named by its label. Z and M
+    are dropped afterwards (the warehouse is 2-D)."""
+    try:
+        with np.errstate(invalid="ignore"):  # a NaN vertex (refused by polygonal) would print a warning
+            return shapely.from_wkb(wkb)
+    except shapely.errors.GEOSException:
+        for one, label in zip(wkb, labels, strict=True):
+            try:
+                shapely.from_wkb(one)
+            except shapely.errors.GEOSException as exc:
+                raise file_error(path, f"feature {label!r} is not a valid geometry ({_geos_message(exc)})") from None
+        raise
+
+
+def _geos_message(exc: Exception) -> str:
+    return str(exc).splitlines()[0].removeprefix("IllegalArgumentException: ")
 
 
 def _values(path: Path, name: str, from_gdal: list[object]) -> list[object]:
@@ -88,6 +114,8 @@ def polygonal(path: Path, geom: shapely.Geometry | None, label: object,
     """A valid (Multi)Polygon in lon/lat bounds, or a clear error; a repair is appended to `repairs`."""
     if geom is None or geom.is_empty:
         raise file_error(path, f"feature {label!r} has an empty geometry")
+    if not np.isfinite(shapely.get_coordinates(geom)).all():
+        raise file_error(path, f"feature {label!r} has a vertex that is not a number (NaN or infinity)")
     west, south, east, north = geom.bounds
     if not (-180 - 1e-9 <= west and east <= 180 + 1e-9 and -90 - 1e-9 <= south and north <= 90 + 1e-9):
         raise file_error(path, f"feature {label!r} lies outside longitude -180..180 / latitude -90..90 "
