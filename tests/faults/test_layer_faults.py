@@ -252,3 +252,40 @@ def test_float_landcover_raster_with_nan_nodata_loads_nan_as_missing(world, tmp_
     assert set(stored) == set(LANDCOVER_CODES.values())
     for name, bounds in DIVISIONS.items():
         assert shapely.equals(stored[LANDCOVER_CODES[name]], box(*bounds)), name
+
+
+def two_layer_geopackage(path: Path) -> Path:
+    """Layer 'first' holds unit A (the west half of the nation), layer 'second' units B and C (the east half)."""
+    for layer, units in (("first", {"A": box(110, 30, 112, 32)}),
+                         ("second", {"B": box(112, 30, 113, 32), "C": box(113, 30, 114, 32)})):
+        pyogrio.raw.write(path, np.array([shapely.to_wkb(g) for g in units.values()], dtype=object),
+                          [np.array(list(units), dtype=object)], fields=["name"], geometry_type="Polygon",
+                          crs="EPSG:4326", driver="GPKG", layer=layer, append=path.exists())
+    return path
+
+
+@pytest.mark.bad_input
+@pytest.mark.parametrize("choice, words", [((), "has 2 layers ('first', 'second'): choose one with --file-layer NAME"),
+                                           (("--file-layer", "third"), "no layer 'third' (layers: 'first', 'second')")])
+def test_a_file_of_several_layers_is_refused_unless_one_is_chosen(world, tmp_path, choice, words):
+    path = two_layer_geopackage(tmp_path / "two_layers.gpkg")
+    with psycopg.connect(world.database_url) as conn:
+        before = database_fingerprint(conn)
+    for args in (regions("two_layers", *choice), ["landcover", "--code-field", "name", *choice]):
+        result = run_cli(world, "ingest", args[0], path, *args[1:])
+        assert result.returncode == 1, (args, result.stdout, result.stderr)
+        lines = result.stderr.strip().splitlines()
+        assert len(lines) == 1 and path.name in lines[0] and words in lines[0], (args, result.stderr)
+    with psycopg.connect(world.database_url) as conn:
+        assert database_fingerprint(conn) == before
+
+
+def test_the_chosen_layer_of_a_geopackage_is_loaded(world, tmp_path):
+    path = two_layer_geopackage(tmp_path / "two_layers.gpkg")
+    result = run_cli(world, "ingest", "regions", path, *regions("chosen", "--file-layer", "second")[1:])
+    assert result.returncode == 0, result.stdout + result.stderr
+    with psycopg.connect(world.database_url) as conn:
+        stored = {name: shapely.from_wkb(bytes(wkb)) for name, wkb in
+                  conn.execute("select name, st_asbinary(geom) from raw.region where scope = 'chosen'")}
+    assert set(stored) == {"B", "C"}
+    assert shapely.equals(stored["B"], box(112, 30, 113, 32)) and shapely.equals(stored["C"], box(113, 30, 114, 32))

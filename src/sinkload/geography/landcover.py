@@ -50,9 +50,9 @@ def _code(file: Path, value: object, known: dict[int, dict]) -> int:
     return code
 
 
-def read_vector_codes(file: Path, code_field: str, known: dict[int, dict]
+def read_vector_codes(file: Path, code_field: str, known: dict[int, dict], file_layer: str | None = None
                       ) -> tuple[dict[int, shapely.Geometry], list[Repair]]:
-    features = read_features(file, code_field)
+    features = read_features(file, code_field, file_layer=file_layer)
     grouped: dict[int, list] = {}
     for value, geom in zip(features.values, features.geometries, strict=True):
         grouped.setdefault(_code(file, value, known), []).append(geom)
@@ -84,13 +84,17 @@ def read_raster_codes(file: Path, known: dict[int, dict]) -> dict[int, shapely.G
 
 
 def ingest_landcover_file(warehouse: Warehouse, file: Path, code_field: str = "code",
-                          before_commit: Callable[[LandcoverSummary], None] | None = None) -> LandcoverSummary:
-    """Replace the land-cover layer (and the class table) in one transaction; `before_commit` sees the summary
-    before the commit."""
+                          before_commit: Callable[[LandcoverSummary], None] | None = None,
+                          file_layer: str | None = None) -> LandcoverSummary:
+    """Replace the land-cover layer (and the class table) in one transaction with `file` (its layer
+    `file_layer`, for a vector file of several); `before_commit` sees the summary before the commit."""
     file = Path(file)
     known = load_classes(warehouse.settings.warehouse_dir / "landcover_classes.yaml")
     is_raster = file.suffix.lower() in RASTER_SUFFIXES
-    polygons, repairs = (read_raster_codes(file, known), []) if is_raster else read_vector_codes(file, code_field, known)
+    if is_raster and file_layer is not None:
+        raise file_error(file, "--file-layer is for vector files (a GeoTIFF's codes are band 1)")
+    polygons, repairs = ((read_raster_codes(file, known), []) if is_raster
+                         else read_vector_codes(file, code_field, known, file_layer))
     if not polygons:
         raise file_error(file, "no land-cover polygons")
     digest = sha256_of(file)

@@ -41,8 +41,10 @@ class Features:
     fields: dict[str, list[object]] = field(default_factory=dict)  # further attributes asked for
 
 
-def read_features(path: Path, field_name: str, extra_fields: tuple[str, ...] = ()) -> Features:
-    """Features with `field_name` (and `extra_fields`), reprojected to EPSG:4326, repaired; polygons only."""
+def read_features(path: Path, field_name: str, extra_fields: tuple[str, ...] = (),
+                  file_layer: str | None = None) -> Features:
+    """Features with `field_name` (and `extra_fields`) of the file's one layer (or of `file_layer`), reprojected
+    to EPSG:4326, repaired; polygons only."""
     path = Path(path)
     if not path.exists():
         raise file_error(path, "file not found")
@@ -51,7 +53,8 @@ def read_features(path: Path, field_name: str, extra_fields: tuple[str, ...] = (
     try:
         with warnings.catch_warnings():  # GDAL's warnings (an unclosed ring) would print lines of their own
             warnings.simplefilter("ignore", RuntimeWarning)
-            meta, _fids, wkb, field_data = pyogrio.raw.read(path)
+            layer = _chosen_layer(path, [str(name) for name in pyogrio.list_layers(path)[:, 0]], file_layer)
+            meta, _fids, wkb, field_data = pyogrio.raw.read(path, layer=layer)
     except (DataSourceError, OSError, ValueError) as exc:
         raise file_error(path, f"not a readable vector file ({str(exc).splitlines()[0]})") from None
     if len(wkb) == 0:
@@ -75,6 +78,18 @@ def read_features(path: Path, field_name: str, extra_fields: tuple[str, ...] = (
     repairs: list[Repair] = []
     polygons = [polygonal(path, g, v, repairs) for g, v in zip(geometries, values, strict=True)]
     return Features(values, polygons, crs.to_string(), repairs, {k: columns[k] for k in extra_fields})
+
+
+def _chosen_layer(path: Path, layers: list[str], file_layer: str | None) -> str | None:
+    """The layer to read: `file_layer` if the file has it, else the file's only layer."""
+    listed = ", ".join(map(repr, layers)) or "none"
+    if file_layer is not None:
+        if file_layer not in layers:
+            raise file_error(path, f"no layer {file_layer!r} (layers: {listed})")
+        return file_layer
+    if len(layers) > 1:
+        raise file_error(path, f"has {len(layers)} layers ({listed}): choose one with --file-layer NAME")
+    return None
 
 
 def _geometries(path: Path, wkb: np.ndarray, labels: list[object]) -> np.ndarray:
