@@ -289,3 +289,18 @@ def test_the_chosen_layer_of_a_geopackage_is_loaded(world, tmp_path):
                   conn.execute("select name, st_asbinary(geom) from raw.region where scope = 'chosen'")}
     assert set(stored) == {"B", "C"}
     assert shapely.equals(stored["B"], box(112, 30, 113, 32)) and shapely.equals(stored["C"], box(113, 30, 114, 32))
+
+
+def test_a_nested_geometry_collection_keeps_its_inner_polygons(world, tmp_path):
+    """GC(GC(A), B) stored only B: every polygonal part is kept, at any depth."""
+    inner, outer = box(110, 30, 111, 31), box(111, 30, 112, 31)
+    path = tmp_path / "nested.geojson"
+    path.write_text(json.dumps({"type": "FeatureCollection", "features": [{
+        "type": "Feature", "properties": {"name": "GC"},
+        "geometry": {"type": "GeometryCollection", "geometries": [
+            {"type": "GeometryCollection", "geometries": [mapping(inner)]}, mapping(outer)]}}]}))
+    result = run_cli(world, "ingest", "regions", path, *regions("nested")[1:])
+    assert result.returncode == 0, result.stdout + result.stderr
+    with psycopg.connect(world.database_url) as conn:
+        (wkb,) = conn.execute("select st_asbinary(geom) from raw.region where scope = 'nested'").fetchone()
+    assert shapely.equals(shapely.from_wkb(bytes(wkb)), shapely.union_all([inner, outer]))

@@ -138,7 +138,7 @@ def polygonal(path: Path, geom: shapely.Geometry | None, label: object,
     original = geom
     if not geom.is_valid:
         geom = shapely.make_valid(geom)
-    parts = [g for g in getattr(geom, "geoms", [geom]) if g.geom_type in ("Polygon", "MultiPolygon")]
+    parts = polygon_parts(geom)
     if not parts:
         raise file_error(path, f"feature {label!r} is a {geom.geom_type}, not a polygon")
     merged = shapely.union_all(parts)
@@ -147,6 +147,15 @@ def polygonal(path: Path, geom: shapely.Geometry | None, label: object,
     if original is not geom:
         _record_repair(path, label, original, merged, repairs)
     return merged
+
+
+def polygon_parts(geom: shapely.Geometry) -> list[shapely.Geometry]:
+    """The (Multi)Polygons of a geometry, inside GeometryCollections at any depth; lines and points dropped."""
+    if geom.geom_type in ("Polygon", "MultiPolygon"):
+        return [geom]
+    if geom.geom_type == "GeometryCollection":
+        return [part for member in geom.geoms for part in polygon_parts(member)]
+    return []
 
 
 def _record_repair(path: Path, label: object, original: shapely.Geometry, repaired: shapely.Geometry,
