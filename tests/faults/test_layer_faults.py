@@ -60,6 +60,12 @@ CASES = {
                                          ({"name": "   "}, box(112, 31, 114, 32))], "empty name"),
     "missing name": (regions("division"), [({"name": None}, box(110, 31, 112, 32))], "empty name"),
     "multi-line name": (regions("division"), [({"name": "North\nSouth"}, box(110, 31, 112, 32))], "one line"),
+    "name clearing the terminal": (regions("zones"), [({"name": "\x1b[2J\x1b[31mRED\x1b[0m"}, WORLD)],
+                                   "'\\x1b[2J\\x1b[31mRED\\x1b[0m' holds the control character '\\x1b'"),
+    "name with a bell and a backspace": (regions("zones"), [({"name": "back\bspace\x07bell"}, WORLD)],
+                                         "holds the control character '\\x08'"),
+    "name that is a JSON object": (regions("zones"), [({"name": {"zh": "北", "en": "N"}}, WORLD)],
+                                   "is a JSON object, not text"),
     "Atlantic nation": (regions("national"), [({"name": "China"}, ATLANTIC)], "outline of CHN"),
     "Atlantic nation without a code": (regions("national", "--iso3", "none"), [({"name": "Atlantis"}, ATLANTIC)],
                                        "land of the loaded flux data"),
@@ -99,6 +105,7 @@ def test_bad_layer_is_refused_and_changes_nothing(world, tmp_path, case):
     assert result.returncode == 1, (case, result.stdout, result.stderr)
     lines = result.stderr.strip().splitlines()
     assert len(lines) == 1 and path.name in lines[0] and words.lower() in lines[0].lower(), (case, result.stderr)
+    assert lines[0].isprintable(), (case, result.stderr)  # no control character reaches the terminal
     with psycopg.connect(world.database_url) as conn:
         assert database_fingerprint(conn) == before, case
 

@@ -53,3 +53,19 @@ def test_names_longer_than_the_limit_refused():
     assert unit_name("f", "长" * MAX_NAME_CHARS, "name") == "长" * MAX_NAME_CHARS
     with pytest.raises(SinkloadError, match=f"^f: unit name '长+'... has 3,000 characters, more than {MAX_NAME_CHARS}"):
         unit_name("f", "长" * 3000, "name")
+
+
+@pytest.mark.parametrize("raw, shown", [("\x1b[2J\x1b[31mRED", "'\\x1b'"), ("back\bspace", "'\\x08'"),
+                                        ("bell\x07", "'\\x07'"), ("tab\there", "'\\t'"), ("csi\x9b2J", "'\\x9b'"),
+                                        ("del\x7f", "'\\x7f'")])
+def test_names_with_control_characters_refused_with_the_character_escaped(raw, shown):
+    with pytest.raises(SinkloadError, match="control character") as refused:
+        unit_name("f", raw, "name")
+    message = str(refused.value)
+    assert shown in message and message.isprintable(), message
+
+
+@pytest.mark.parametrize("raw, kind", [({"zh": "北", "en": "N"}, "a JSON object"), (["北", "N"], "a JSON array")])
+def test_json_objects_and_arrays_are_no_names(raw, kind):
+    with pytest.raises(SinkloadError, match=f"^f: a feature's name in field 'name' is {kind}, not text"):
+        unit_name("f", raw, "name")

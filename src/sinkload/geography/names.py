@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import math
 import re
 import unicodedata
@@ -30,7 +31,12 @@ def check_layer_name(source: object, name: str) -> str:
 
 def unit_name(file: object, value: object, field: str) -> str:
     """The unit name a feature's attribute gives: any Unicode text, surrounding white space trimmed; empty,
-    missing, multi-line and longer than MAX_NAME_CHARS names are refused."""
+    missing and multi-line names, names with control characters (C0, C1: ESC would drive the terminal), names
+    longer than MAX_NAME_CHARS, and JSON objects or arrays are refused."""
+    if isinstance(value, dict | list):
+        kind = "a JSON object" if isinstance(value, dict) else "a JSON array"
+        raise file_error(file, f"a feature's name in field {field!r} is {kind}, not text: "
+                               f"{json.dumps(value, ensure_ascii=False)[:60]!r}")
     if value is None or (isinstance(value, float) and math.isnan(value)):
         text = ""
     elif isinstance(value, bytes):
@@ -42,6 +48,10 @@ def unit_name(file: object, value: object, field: str) -> str:
         raise file_error(file, f"a feature has an empty name in field {field!r}")
     if len(text.splitlines()) > 1 or "\x00" in text:
         raise file_error(file, f"unit name {text.splitlines()[0]!r}... spans several lines (a name must be one line)")
+    control = next((c for c in text if unicodedata.category(c) == "Cc"), None)
+    if control is not None:
+        raise file_error(file, f"unit name {text[:40]!r} holds the control character {control!r} (field {field!r}; "
+                               "a name is printable text)")
     if len(text) > MAX_NAME_CHARS:
         raise file_error(file, f"unit name {text[:40]!r}... has {len(text):,} characters, more than "
                                f"{MAX_NAME_CHARS} (field {field!r})")
