@@ -13,6 +13,7 @@ from pathlib import Path
 import numpy as np
 import psycopg
 import pyogrio.raw
+import pyproj
 import pytest
 import rasterio
 import shapely
@@ -26,6 +27,7 @@ from tests.support import (
     database_fingerprint,
     fresh_database,
     run_cli,
+    world_regions,
 )
 
 WORLD = box(110, 30, 114, 32)  # the small world's nation ("China"), tests.support.world_regions
@@ -88,6 +90,9 @@ CASES = {
     "fractional land-cover code": (["landcover", "--code-field", "code"],
                                    [({"code": 3}, box(110, 30, 112, 32)), ({"code": 3.9}, box(112, 30, 114, 32))],
                                    "3.9 is not an integer"),
+    "land cover elsewhere": (["landcover", "--code-field", "code"],
+                             [({"code": c}, box(10 + k, 30, 11 + k, 32)) for k, c in enumerate((1, 4, 6, 11))],
+                             "covers 0 % of the national unit's area, less than 25 %"),
     "boolean land-cover code": (["landcover", "--code-field", "code"],
                                 [({"code": 3}, box(110, 30, 112, 32)), ({"code": True}, box(112, 30, 114, 32))],
                                 "boolean"),
@@ -311,3 +316,66 @@ def test_a_nested_geometry_collection_keeps_its_inner_polygons(world, tmp_path):
     with psycopg.connect(world.database_url) as conn:
         (wkb,) = conn.execute("select st_asbinary(geom) from raw.region where scope = 'nested'").fetchone()
     assert shapely.equals(shapely.from_wkb(bytes(wkb)), shapely.union_all([inner, outer]))
+
+
+TO_SPHERE_CEA = pyproj.Transformer.from_crs("+proj=longlat +R=6371000 +no_defs", "+proj=cea +R=6371000 +no_defs",
+                                            always_xy=True)
+
+
+def covered_share(nation: shapely.Geometry, cover: shapely.Geometry) -> float:
+    """Independent: the share of the nation's area (sphere, pyproj's cylindrical equal-area) inside cover."""
+    def area(geom: shapely.Geometry) -> float:
+        dense = shapely.segmentize(geom, 0.05)
+        return shapely.transform(dense, lambda xy: np.column_stack(TO_SPHERE_CEA.transform(xy[:, 0], xy[:, 1]))).area
+
+    return area(shapely.intersection(nation, cover)) / area(nation)
+
+
+def reported_share(text: str, after: str) -> float:
+    return float(text.split(after)[1].split(" %")[0])
+
+
+@pytest.mark.bad_input
+def test_a_land_cover_of_a_small_part_of_the_nation_is_refused_with_its_share(world, tmp_path):
+    """1 % of the nation: each of its cells would count whole for its class in the marts."""
+    cover = box(110, 30, 110.2, 30.4)
+    path = geojson(tmp_path / "landcover_corner.geojson", [({"code": 11}, cover)])
+    with psycopg.connect(world.database_url) as conn:
+        before = database_fingerprint(conn)
+    result = run_cli(world, "ingest", "landcover", path, "--code-field", "code")
+    assert result.returncode == 1, result.stdout + result.stderr
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and path.name in lines[0] and "less than 25 %" in lines[0], result.stderr
+    assert reported_share(lines[0], "covers ") == pytest.approx(100 * covered_share(WORLD, cover), abs=0.1)
+    with psycopg.connect(world.database_url) as conn:
+        assert database_fingerprint(conn) == before
+
+
+def test_the_land_cover_reports_the_share_of_the_nation_it_covers(world, tmp_path):
+    covers = [({"code": 1}, box(110, 30, 112, 32)), ({"code": 11}, box(112, 30, 113, 31.5))]  # not the whole nation
+    result = run_cli(world, "ingest", "landcover", geojson(tmp_path / "landcover_part.geojson", covers),
+                     "--code-field", "code")
+    try:
+        assert result.returncode == 0, result.stdout + result.stderr
+        expected = 100 * covered_share(WORLD, shapely.union_all([g for _, g in covers]))
+        assert reported_share(result.stdout, "the land cover covers ") == pytest.approx(expected, abs=0.2)
+    finally:  # the small world's land cover back, for the other tests of the module
+        whole = [({"code": code}, box(*DIVISIONS[name])) for name, code in LANDCOVER_CODES.items()]
+        assert run_cli(world, "ingest", "landcover", geojson(tmp_path / "world.geojson", whole),
+                       "--code-field", "code").returncode == 0
+
+
+def test_a_new_nation_reports_the_share_the_stored_land_cover_covers(server_url, base_settings, tmp_path):
+    """Replacing the national layer reports the stored land cover's coverage of the new nation, without
+    refusing (the land cover is replaced next)."""
+    with fresh_database(server_url, base_settings, "lcnation") as settings:
+        national, _divisions, landcover = world_regions(tmp_path)
+        for args in (["regions", national, "--layer", "national", "--name-field", "name"],
+                     ["landcover", landcover, "--code-field", "code"]):
+            assert run_cli(settings, "ingest", *args).returncode == 0
+        larger = box(100, 25, 120, 40)  # the land cover (the old nation) is a few per cent of it
+        path = geojson(tmp_path / "larger.geojson", [({"name": "China"}, larger)])
+        result = run_cli(settings, "ingest", "regions", path, "--layer", "national", "--name-field", "name")
+        assert result.returncode == 0, result.stdout + result.stderr
+        share = reported_share(result.stdout, "land cover: the land cover covers ")
+        assert share == pytest.approx(100 * covered_share(larger, WORLD), abs=0.2) and share < 25

@@ -74,7 +74,7 @@ def landcover_table(summary) -> tuple[Text, Table, list[str]]:
         table.add_column(column, overflow="fold")
     for code, group, cls, polygons, km2 in summary.rows:
         table.add_row(Text(str(code)), Text(group), Text(cls), Text(str(polygons)), Text(f"{km2:,.0f}"))
-    return Text(f"land cover from {summary.file_name}"), table, repairs
+    return Text(f"land cover from {summary.file_name}"), table, summary.findings + repairs
 
 
 @ingest_app.command("regions")

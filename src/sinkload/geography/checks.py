@@ -8,12 +8,15 @@ The rules (docs/geography.md, "What a layer must satisfy"):
   loaded, with at least MIN_LAND_SHARE of its grid cells holding land values in at least one product;
 - a layer that tiles the nation has no unit with more than OUTSIDE_TOLERANCE of its area outside the nation;
   its gap (the national area minus the units' areas inside it) is reported in km² (the dbt partition test
-  fails a build on it).
+  fails a build on it);
+- the land cover covers at least MIN_LANDCOVER_SHARE of the national unit's area (reported, and when the
+  national layer is replaced reported only).
 """
 
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 
 import numpy as np
 import shapely
@@ -28,6 +31,7 @@ OUTSIDE_TOLERANCE = 0.01  # share of a tiling unit's area that may lie outside t
 REPORT_TOLERANCE = 1e-6  # relative areas below this are not reported
 MIN_SHARE_IN_REFERENCE = 0.5  # share of the nation's area inside its ISO code's reference outline
 MIN_LAND_SHARE = 0.5  # share of the nation's grid cells with land values in the best-covering product
+MIN_LANDCOVER_SHARE = 0.25  # share of the nation's area the land cover must cover (below: another map or place)
 MAX_NATION_SHARE_OF_EARTH = 0.05  # 25.5 million km²: larger than any country (Russia: 17.1)
 SAMPLE_POINTS = 160_000  # lattice size of the reference comparison (a plausibility test)
 EARTH_KM2 = 4 * math.pi * R_M**2 / 1e6
@@ -91,20 +95,39 @@ def check_national_unit(source: str, unit: Unit, reference: shapely.Geometry | N
     return findings
 
 
-def share_inside(geom: shapely.Geometry, reference: shapely.Geometry) -> float:
-    """Share of geom's area (on the sphere) inside reference, estimated on a lattice of SAMPLE_POINTS points
-    over geom's bounds weighted by cos(latitude): a plausibility test, not a measurement."""
+def share_inside(geom: shapely.Geometry, reference: shapely.Geometry | Sequence[shapely.Geometry]) -> float:
+    """Share of geom's area (on the sphere) inside reference (or inside any of several), estimated on a lattice
+    of SAMPLE_POINTS points over geom's bounds weighted by cos(latitude): a plausibility test, not a
+    measurement."""
+    references = [reference] if isinstance(reference, shapely.Geometry) else list(reference)
     west, south, east, north = geom.bounds
     step = max(east - west, north - south) / math.sqrt(SAMPLE_POINTS)
     lon, lat = np.meshgrid(np.arange(west + step / 2, east, step), np.arange(south + step / 2, north, step))
     shapely.prepare(geom)
-    shapely.prepare(reference)
     inside = shapely.contains_xy(geom, lon, lat)
     weights = np.cos(np.radians(lat)) * inside
     if weights.sum() == 0:  # thinner than the lattice: measure exactly
         total = area_km2(geom)
-        return area_km2(shapely.intersection(geom, reference)) / total if total > 0 else 0.0
-    return float((weights * shapely.contains_xy(reference, lon, lat)).sum() / weights.sum())
+        return area_km2(shapely.intersection(geom, shapely.union_all(references))) / total if total > 0 else 0.0
+    covered = np.zeros(lon.shape, dtype=bool)
+    for ref in references:
+        shapely.prepare(ref)
+        covered[inside] |= shapely.contains_xy(ref, lon[inside], lat[inside])
+    return float((weights * covered).sum() / weights.sum())
+
+
+def check_landcover_coverage(source: str, covers: Sequence[shapely.Geometry], nation: shapely.Geometry | None, *,
+                             refuse: bool = True) -> list[str]:
+    """The share of the national unit's area the land cover's polygons cover (share_inside's lattice); refused
+    below MIN_LANDCOVER_SHARE when `refuse` (a map of another place, a wrong offset or CRS, a small part)."""
+    if nation is None:
+        return ["no national layer loaded: the land cover's coverage of the nation is not checked"]
+    share = share_inside(nation, covers) if covers else 0.0
+    if refuse and share < MIN_LANDCOVER_SHARE:
+        raise SinkloadError(f"{source}: the land cover covers {100 * share:.3g} % of the national unit's area, less "
+                            f"than {100 * MIN_LANDCOVER_SHARE:g} %: is it the map of this nation, in the right CRS "
+                            "and place?")
+    return [f"the land cover covers {100 * share:.2f} % of the national unit's area"]
 
 
 def check_against_nation(source: str, layer: str, units: list[Unit], nation: shapely.Geometry | None,

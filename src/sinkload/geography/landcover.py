@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -18,7 +18,9 @@ from sinkload.db.geometry import insert_polygons
 from sinkload.db.warehouse import Warehouse
 from sinkload.errors import SinkloadError, file_error
 from sinkload.files import sha256_of
+from sinkload.geography import checks
 from sinkload.geography.names import integer_value
+from sinkload.geography.regions import stored_nation
 from sinkload.geography.sphere import area_km2
 from sinkload.geography.vector import Repair, polygonal, read_features
 
@@ -41,6 +43,7 @@ class LandcoverSummary:
     file_name: str
     rows: list[tuple[int, str, str, int, float]]
     repairs: list[Repair]
+    findings: list[str] = field(default_factory=list)  # plain-text lines: the checks against the nation
 
 
 def _code(file: Path, value: object, known: dict[int, dict]) -> int:
@@ -99,6 +102,7 @@ def ingest_landcover_file(warehouse: Warehouse, file: Path, code_field: str = "c
         raise file_error(file, "no land-cover polygons")
     digest = sha256_of(file)
     with warehouse.loading() as conn:
+        findings = checks.check_landcover_coverage(str(file), list(polygons.values()), stored_nation(conn))
         conn.execute("delete from raw.landcover")
         conn.execute("delete from raw.landcover_layer")
         conn.execute("delete from raw.landcover_class")
@@ -112,7 +116,7 @@ def ingest_landcover_file(warehouse: Warehouse, file: Path, code_field: str = "c
                      [file.name, digest, "band 1" if is_raster else code_field, "raster" if is_raster else "vector"])
         summary = LandcoverSummary(file.name, [
             (code, known[code]["group"], known[code]["class"], len(getattr(geom, "geoms", [geom])), area_km2(geom))
-            for code, geom in sorted(polygons.items())], repairs)
+            for code, geom in sorted(polygons.items())], repairs, findings)
         if before_commit is not None:
             before_commit(summary)
     return summary

@@ -105,6 +105,7 @@ def _check_all(conn: psycopg.Connection, layers: list[Layer], source: str) -> li
         if layer is national:
             found += _check_national(conn, source, layer)
             found += _recheck_stored(conn, nation, skip={lay.name for lay in layers})
+            found += _recheck_landcover(conn, nation)
         else:
             found += checks.check_against_nation(source, layer.name, layer.units, nation, layer.tiles_national)
         findings.append(found)
@@ -128,6 +129,14 @@ def _recheck_stored(conn: psycopg.Connection, nation: shapely.Geometry, skip: se
             findings += [f"layer {scope!r}: {line}" for line in
                          checks.check_against_nation(scope, scope, units, nation, True, refuse=False)]
     return findings
+
+
+def _recheck_landcover(conn: psycopg.Connection, nation: shapely.Geometry) -> list[str]:
+    """The stored land cover's coverage of a new nation: reported (replace it next), not refused."""
+    covers = [shapely.from_wkb(bytes(wkb)) for (wkb,) in conn.execute("select st_asbinary(geom) from raw.landcover")]
+    if not covers:
+        return []
+    return [f"land cover: {line}" for line in checks.check_landcover_coverage("", covers, nation, refuse=False)]
 
 
 def stored_nation(conn: psycopg.Connection) -> shapely.Geometry | None:
