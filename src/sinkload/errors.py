@@ -14,3 +14,11 @@ def shown(name: object) -> str:
 def file_error(path: object, problem: str) -> SinkloadError:
     """Build the standard `<file>: <problem>` error."""
     return SinkloadError(f"{shown(path)}: {problem}")
+
+
+def unexpected_error(path: object, what: str, exc: BaseException) -> SinkloadError:
+    """An exception no check foresaw (a library's error on a file's content) as the file's one-line error:
+    `<file>: <what> (<type>: <its first line>)`. The type stays in the message, so that a bug is not taken for
+    a bad file."""
+    lines = str(exc).strip().splitlines()
+    return file_error(path, f"{what} ({type(exc).__name__}{': ' + lines[0] if lines else ''})")

@@ -243,7 +243,12 @@ def months_from_start_date(start_date: np.ndarray) -> list[YearMonth]:
     array = np.asarray(start_date)
     if array.ndim != 2 or array.shape[1] < 2:
         raise NormalisationError("start_date is not (time, 3)")
+    if not np.isfinite(array[:, :2].astype(float)).all():
+        raise NormalisationError("start_date has missing (NaN) years or months")
     return [(int(y), int(m)) for y, m in array[:, :2]]
+
+
+_ORIGIN_MONTH = re.compile(r"\s*(?P<year>[+-]?\d{1,4})-(?P<month>\d{1,2})(?![0-9])")
 
 
 def months_from_cf_time(values: np.ndarray, units: str | None, calendar: str | None) -> list[YearMonth]:
@@ -252,10 +257,18 @@ def months_from_cf_time(values: np.ndarray, units: str | None, calendar: str | N
         raise NormalisationError(f"time has no CF units ({units!r})")
     step, origin = units.split(" since ", 1)
     cal = calendar_name(calendar)
+    if not np.isfinite(np.asarray(values, float)).all():
+        raise NormalisationError("time has missing (non-finite) values")
     if step.strip().lower() in ("months", "month"):
-        base = cftime.datetime.strptime(origin.strip()[:10], "%Y-%m-%d", calendar=cal)
+        # only the origin's year and month count; the day may be left out (`months since 2016-01`)
+        origin_month = _ORIGIN_MONTH.match(origin)
+        if origin_month is None:
+            raise NormalisationError(f"cannot decode time (origin {origin.strip()!r} is not YYYY-MM[-DD])")
+        year, month = int(origin_month["year"]), int(origin_month["month"])
+        if not 1 <= month <= 12:
+            raise NormalisationError(f"cannot decode time (origin {origin.strip()!r} is not YYYY-MM[-DD])")
         offsets = np.floor(np.asarray(values, float) + 1e-9).astype(int)
-        return [(base.year + (base.month - 1 + k) // 12, (base.month - 1 + k) % 12 + 1) for k in offsets]
+        return [(year + (month - 1 + k) // 12, (month - 1 + k) % 12 + 1) for k in offsets]
     try:
         dates = cftime.num2date(np.asarray(values), units, calendar=cal)
     except (ValueError, TypeError) as exc:

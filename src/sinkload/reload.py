@@ -37,7 +37,7 @@ from sinkload.db.run_log import last_done_run, now, start_run, update_run
 from sinkload.db.warehouse import Warehouse
 from sinkload.dbt.runner import DbtProcess
 from sinkload.dbt.selection import rebuild
-from sinkload.errors import SinkloadError, file_error, shown
+from sinkload.errors import SinkloadError, file_error, shown, unexpected_error
 from sinkload.files import sha256_of
 from sinkload.ingest.claims import conflicts
 from sinkload.ingest.flux import IngestSummary, MonthProgress, check_metadata, ingest_paths, is_flux_file
@@ -180,6 +180,11 @@ def ingest_new(warehouse: Warehouse, files: list[InboxFile], current: set[tuple[
             current.add((item.product, item.sha256))
         except SinkloadError as exc:
             outcomes.append(FileOutcome(item, FileStatus.FAILED, time.perf_counter() - started, str(exc)))
+        except (psycopg.OperationalError, psycopg.InterfaceError):
+            raise  # the database went away: no file's fault, and no later file can load either
+        except Exception as exc:  # anything else is this file's failure (its type named): the others still load
+            message = str(unexpected_error(item.path, "unexpected error", exc))
+            outcomes.append(FileOutcome(item, FileStatus.FAILED, time.perf_counter() - started, message))
     order = {item.path: k for k, item in enumerate(files)}
     return sorted(outcomes, key=lambda outcome: order[outcome.file.path])
 

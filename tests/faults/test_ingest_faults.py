@@ -423,3 +423,137 @@ def test_hostile_file_name_in_the_inbox_is_data(world, tmp_path):
     before = settled(settings, tmp_path)
     result = run_cli(settings, "reload", inbox)
     assert_refused(settings, before, result, str(path), "is not in product")
+
+
+# -- metadata and content no check foresaw: one line each, and the reload goes on ---------------------------
+
+def _corrupt_chunk(folder: Path) -> Path:
+    """Header intact, 4 KiB of data zeroed half-way: netCDF-C fails on that chunk only (NetCDF: HDF error)."""
+    path = member_file(folder, "Baker", world_field(seed=91, years=YEARS_DEFAULT))
+    data = path.read_bytes()
+    path.write_bytes(data[:len(data) // 2] + b"\0" * 4096 + data[len(data) // 2 + 4096:])
+    return path
+
+
+def _vegas(folder: Path, n: int = 12, time_units: str = "days since 1700-01-01", edit=None) -> Path:
+    """A TRENDY-style file of the vegas product (0.5 degree, noleap, mid-month stamps), edited by `edit(ds)`."""
+    import netCDF4
+
+    from tests.flux_files import write_trendy
+
+    lats, lons = np.arange(34.75, 25, -0.5), np.arange(105.25, 120, 0.5)
+    mid = (np.cumsum([0, 31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30]) + 15 + 365 * (2016 - 1700))[:n]
+    path = folder / "VEGAS_S3_nbp.nc"
+    write_trendy(path, np.full((n, lats.size, lons.size), 1e-8, np.float32), lats, lons, mid.astype(float),
+                 time_units, "noleap")
+    if edit is not None:
+        with netCDF4.Dataset(path, "a") as ds:
+            edit(ds)
+    return path
+
+
+def _nan_start_date(folder: Path) -> Path:
+    import netCDF4
+
+    path = folder / "Baker_gridded_fluxes_LNLGIS.nc4"
+    write_mip_member(path, world_field(seed=92, years=YEARS_DEFAULT), YEARS_DEFAULT)
+    with netCDF4.Dataset(path, "a") as ds:  # a float start_date (as some writers give it) with one year missing
+        ds.createVariable("start_date_f", "f8", ("time", "date_components"))[:] = ds["start_date"][:]
+        ds["start_date_f"][3, 0] = np.nan
+        ds.renameVariable("start_date", "start_date_i")
+        ds.renameVariable("start_date_f", "start_date")
+    return path
+
+
+def _non_utf8_folder(folder: Path) -> Path:
+    """A file below a folder whose name is latin-1 (an archive unpacked from another system)."""
+    parent = os.path.join(os.fsencode(folder), b"Ausgabe_M\xfcller")
+    os.makedirs(parent)
+    # written elsewhere and moved there: netCDF4 cannot create it there either
+    written = member_file(folder / "written", "Baker", world_field(seed=93, years=YEARS_DEFAULT))
+    target = Path(os.fsdecode(parent)) / written.name
+    written.rename(target)
+    written.parent.rmdir()
+    return target
+
+
+SURPRISES = {
+    "corrupt data chunk": (_corrupt_chunk, WORLD_PRODUCT, ["cannot read the values", "HDF error"]),
+    "units stored as a number": (lambda f: _vegas(f, edit=lambda ds: ds["nbp"].setncattr("units", np.float32(1))),
+                                 "vegas", ["nbp's units attribute is the number 1.0, not text"]),
+    "calendar stored as a number": (
+        lambda f: _vegas(f, edit=lambda ds: ds["time"].setncattr("calendar", np.int32(365))),
+        "vegas", ["time's calendar attribute is the number 365, not text"]),
+    "zero time records": (lambda f: _vegas(f, n=0), "vegas", ["no time steps (0 records along time)"]),
+    "days since a year and month": (lambda f: _vegas(f, time_units="days since 2016-01"), "vegas",
+                                    ["cannot decode time"]),
+    "NaN start_date": (_nan_start_date, WORLD_PRODUCT, ["start_date has missing (NaN) years or months"]),
+    "non-UTF-8 folder name": (_non_utf8_folder, WORLD_PRODUCT, ["Ausgabe_M\\udcfcller", "not valid UTF-8"]),
+}
+
+
+@pytest.mark.bad_input
+@pytest.mark.parametrize("case", list(SURPRISES))
+def test_content_no_check_foresaw_is_one_line(world, tmp_path, case):
+    settings, _ = world
+    make, product, words = SURPRISES[case]
+    path = make(tmp_path)
+    before = fingerprint(settings)
+    result = run_cli(settings, "ingest", "flux", path, "--product", product)
+    assert_refused(settings, before, result, f"error: {tmp_path}", path.name, *words)
+    assert "Traceback" not in result.stderr
+
+
+@pytest.mark.bad_input
+def test_reload_records_each_bad_file_and_loads_the_good_one(world, tmp_path):
+    """A corrupt chunk and a non-UTF-8 folder were tracebacks that ended the reload before the good file."""
+    settings, _ = world
+    folder = tmp_path / "inbox" / WORLD_PRODUCT
+    corrupt = _corrupt_chunk(folder / "A")
+    _non_utf8_folder(folder)
+    good_field = world_field(seed=94, years=YEARS_DEFAULT)
+    member_file(folder / "LNLGIS", "CT", good_field)
+    settled(settings, tmp_path)
+    result = run_cli(settings, "reload", tmp_path / "inbox")
+    assert result.returncode == 1, result.stdout + result.stderr
+    line = one_line(result)
+    assert str(corrupt) in line and "Ausgabe_M\\udcfcller" in line and "2 file(s) failed" in line, line
+    run = reload_runs(settings)[-1]
+    assert (run["status"], run["files_loaded"], run["files_failed"]) == ("failed", 1, 2)
+    assert "HDF error" in run["message"] and "not valid UTF-8" in run["message"]
+    expected = -good_field[0, WORLD_ROWS, WORLD_COLS][::-1].astype(float) * _per_year(2015, 1)
+    np.testing.assert_allclose(stored_box(settings, "CT", (2015, 1)), expected, rtol=2e-6)
+
+
+@pytest.mark.fault
+def test_an_unexpected_error_in_one_file_does_not_stop_the_next(world, tmp_path):
+    """Any exception while one inbox file loads (here raised by the progress callback, in the middle of its
+    first month) is that file's failure, named with its type; the next file loads."""
+    from sinkload.db.raw_state import last_loaded_from, loaded_hashes
+    from sinkload.db.warehouse import Warehouse
+    from sinkload.reload import ingest_new, scan_inbox
+
+    settings, _ = world
+    folder = tmp_path / "inbox" / WORLD_PRODUCT / "LNLGIS"
+    first = member_file(folder, "Ames", world_field(seed=95, years=YEARS_DEFAULT))
+    second_field = world_field(seed=96, years=YEARS_DEFAULT)
+    member_file(folder, "OU", second_field)
+
+    def progress(path: Path, done: int, total: int) -> None:
+        if path == first and done == 1:
+            raise ZeroDivisionError("injected")
+
+    before = fingerprint(settings)
+    with psycopg.connect(settings.database_url) as conn:
+        current, from_path = loaded_hashes(conn), last_loaded_from(conn)
+    outcomes = ingest_new(Warehouse.of(settings), scan_inbox(tmp_path / "inbox"), current, from_path, None,
+                          progress=progress)
+    assert [(o.file.path.name, o.status.value) for o in outcomes] == [
+        (first.name, "failed"), ("OU_gridded_fluxes_LNLGIS.nc4", "loaded")]
+    assert outcomes[0].message == f"{first}: unexpected error (ZeroDivisionError: injected)"
+    with psycopg.connect(settings.database_url) as conn:
+        loaded = {name for (name,) in conn.execute("select file_path from raw.load_batch")}
+    assert str(first.resolve()) not in loaded and str((folder / "OU_gridded_fluxes_LNLGIS.nc4").resolve()) in loaded
+    expected = -second_field[0, WORLD_ROWS, WORLD_COLS][::-1].astype(float) * _per_year(2015, 1)
+    np.testing.assert_allclose(stored_box(settings, "OU", (2015, 1)), expected, rtol=2e-6)
+    assert fingerprint(settings) != before

@@ -182,6 +182,23 @@ def test_time_stamped_at_the_end_of_the_month_with_bounds(tmp_path, run_cli, con
                         "where b.file_name = %s and t.month = '2017-01-01'", [path.name]).fetchone()[0] == 0
 
 
+def test_missing_value_vector_and_months_since_a_month(tmp_path, run_cli, conn):
+    """CF allows a vector missing_value (every value listed is missing) and `months since YYYY-MM` (no day)."""
+    import netCDF4
+
+    lats, lons = np.arange(25.25, 30, 0.5), np.arange(95.25, 100, 0.5)
+    raw = field(4, lats, lons, 2e-8, seed=33)
+    raw[:, 2, 2], raw[:, 3, 3] = -99999.0, -1.0  # both listed in missing_value
+    path = tmp_path / "vector.nc"
+    write_trendy(path, raw, lats, lons, np.arange(4) + 0.5, "months since 2016-01", "360_day")
+    with netCDF4.Dataset(path, "a") as ds:
+        ds["nbp"].setncattr("missing_value", np.array([-99999.0, -1.0], "f4"))
+    ingest(run_cli, path, "--product", "vegas", "--member", "VEGAS")
+    expected = np.where((raw == -99999.0) | (raw == -1.0), np.nan, raw).astype(float)
+    months = [(2016, m) for m in range(1, 5)]
+    assert_round_trip(conn, "vegas", "VEGAS", months, north_up(expected, lats, lons) * 1000 * 86400 * 30)
+
+
 def test_months_since_360_day(tmp_path, run_cli, conn):
     lats, lons = np.arange(20.25, 30, 0.5), np.arange(100.25, 110, 0.5)
     raw = field(6, lats, lons, 2e-8, seed=4)

@@ -13,6 +13,8 @@ from importlib import import_module
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from sinkload.errors import SinkloadError, file_error, unexpected_error
+
 if TYPE_CHECKING:
     from sinkload.catalog import Product
     from sinkload.readers.base import FluxSource
@@ -28,7 +30,11 @@ class Reader:
     module: str
 
     def open(self, path: Path, product: Product) -> FluxSource:
-        return import_module(self.module).open_source(path, product)
+        return self.opener()(path, product)
+
+    def opener(self):
+        """The module's `open_source` (importing the module on first use)."""
+        return import_module(self.module).open_source
 
 
 READERS = (
@@ -47,8 +53,21 @@ def reader_for(family: str) -> Reader:
 
 def open_flux(path: Path, product: Product) -> FluxSource:
     """Open a file with the reader of the product's format family. A file named on the command line is
-    opened whatever its suffix: a file that is not of the family fails with that reader's error."""
-    return reader_for(product.family).open(path, product)
+    opened whatever its suffix: a file that is not of the family fails with that reader's error. Whatever else a
+    reader raises while opening and describing the file (a library's error on content it does not expect) is
+    the file's one-line error, naming the exception (`errors.unexpected_error`)."""
+    try:
+        str(path).encode("utf-8")
+    except UnicodeEncodeError:
+        raise file_error(path, "the path is not valid UTF-8 (a file or folder name in another encoding, "
+                               "which netCDF-C cannot open and raw cannot record): rename it") from None
+    open_source = reader_for(product.family).opener()  # an import error is no file's fault: outside the try
+    try:
+        return open_source(path, product)
+    except SinkloadError:
+        raise
+    except Exception as exc:
+        raise unexpected_error(path, "cannot read the file", exc) from exc
 
 
 __all__ = ["FAMILIES", "FLUX_SUFFIXES", "READERS", "Reader", "open_flux", "reader_for"]

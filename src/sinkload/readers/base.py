@@ -8,7 +8,7 @@ from pathlib import Path
 
 import numpy as np
 
-from sinkload.errors import file_error
+from sinkload.errors import SinkloadError, file_error, unexpected_error
 from sinkload.normalize import (
     AxisOrder,
     FluxUnit,
@@ -37,8 +37,14 @@ class FluxSource:
         """Month k in g C m-2 per month, positive = sink, north-up, lon sorted."""
         year, month = self.months[k]
         try:
-            return normalise_month(self.read_raw(k), self.order, self.unit.factor(year, month, self.calendar),
-                                   sign, self.fill_values)
+            raw = self.read_raw(k)
+        except SinkloadError:
+            raise
+        except Exception as exc:  # the library's error on a corrupt chunk (NetCDF: HDF error), say
+            raise unexpected_error(self.path, f"{year}-{month:02d}: cannot read the values", exc) from exc
+        try:
+            return normalise_month(raw, self.order, self.unit.factor(year, month, self.calendar), sign,
+                                   self.fill_values)
         except NormalisationError as exc:
             raise file_error(self.path, f"{year}-{month:02d}: {exc}") from None
 

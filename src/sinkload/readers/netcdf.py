@@ -73,16 +73,25 @@ def _bounds(ds: xr.Dataset, name: object, path: Path) -> np.ndarray:
     return _scaled(ds.variables[str(name)])
 
 
+def _text(variable: xr.Variable, label: str, name: str, path: Path) -> str | None:
+    """A text attribute (`units`, `calendar`, `bounds`) or None; one stored as a number is refused (CF: text)."""
+    value = variable.attrs.get(name)
+    if value is None or isinstance(value, str):
+        return value
+    raise file_error(path, f"{label}'s {name} attribute is the number {np.asarray(value).tolist()!r}, not text")
+
+
 def _months(ds: xr.Dataset, time_dim: str, n: int, product: Product, path: Path) -> tuple[list, str]:
     time_var = ds.variables.get(time_dim) if time_dim in ds.variables else ds.variables.get("time")
-    attrs = time_var.attrs if time_var is not None else {}
-    calendar = calendar_name(attrs.get("calendar")) if time_var is not None else "standard"
+    units, calendar, bounds = ((_text(time_var, "time", a, path) for a in ("units", "calendar", "bounds"))
+                               if time_var is not None else (None, None, None))
+    calendar = calendar_name(calendar) if time_var is not None else "standard"
     if product.time_rule == "start_date" and "start_date" in ds.variables:
         months = months_from_start_date(ds.variables["start_date"].values)
-    elif attrs.get("units") and " since " in attrs["units"] and attrs.get("bounds"):
-        months = months_from_cf_bounds(_bounds(ds, attrs["bounds"], path), attrs["units"], calendar)
-    elif attrs.get("units") and " since " in attrs["units"]:
-        months = months_from_cf_time(_scaled(time_var), attrs["units"], calendar)
+    elif units and " since " in units and bounds:
+        months = months_from_cf_bounds(_bounds(ds, bounds, path), units, calendar)
+    elif units and " since " in units:
+        months = months_from_cf_time(_scaled(time_var), units, calendar)
     elif product.time_rule == "start_date" and product.first_month:
         months = months_from_first(product.first_month, n)
     else:
@@ -95,7 +104,9 @@ def _months(ds: xr.Dataset, time_dim: str, n: int, product: Product, path: Path)
 def _month_reader(var: xr.Variable, time_dim: str) -> tuple[Callable[[int], np.ndarray], tuple[float, ...]]:
     """Month k's raw values as the file stores them, and the fill values normalisation is to mask. A packed
     variable (scale_factor / add_offset) is unpacked here, its fill values masked before unpacking."""
-    fills = tuple(float(var.attrs[a]) for a in ("_FillValue", "missing_value") if a in var.attrs)
+    # CF: missing_value may be a vector, every value of which is missing
+    fills = tuple(float(v) for a in ("_FillValue", "missing_value") if a in var.attrs
+                  for v in np.atleast_1d(var.attrs[a]))
     scale, offset = float(var.attrs.get("scale_factor", 1.0)), float(var.attrs.get("add_offset", 0.0))
     if scale == 1.0 and offset == 0.0:
         # + 0.0 turns a stored -0.0 into 0.0, as unpacking does: zeros keep one sign after the sign flip.
@@ -120,6 +131,8 @@ def open_source(path: Path, product: Product) -> FluxSource:
         if len(dims) != 3:
             raise file_error(path, f"{product.variable} has dimensions {dims}, expected (time, lat, lon)")
         time_dim, lat_dim, lon_dim = dims
+        if var.shape[0] == 0:
+            raise file_error(path, f"{product.variable} has no time steps (0 records along {time_dim})")
         lat_name = lat_dim if lat_dim in ds.variables else _first(LAT_NAMES, names)
         lon_name = lon_dim if lon_dim in ds.variables else _first(LON_NAMES, names)
         if not lat_name or not lon_name:
@@ -127,7 +140,7 @@ def open_source(path: Path, product: Product) -> FluxSource:
         order = wrap(path, lambda: axis_order(_scaled(ds.variables[lat_name]), _scaled(ds.variables[lon_name])))
         months, calendar = wrap(path, lambda: _months(ds, time_dim, var.shape[0], product, path))
         wrap(path, lambda: check_months(months, product.n_months))
-        units = var.attrs.get("units")
+        units = _text(var, product.variable, "units", path)
         unit, assumed = resolve_units(path, units, product.units_default)
         read, fills = _month_reader(var, time_dim)
         return FluxSource(path=path, variable=product.variable, units_found=units, unit=unit,
