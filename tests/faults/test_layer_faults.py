@@ -324,11 +324,13 @@ TO_SPHERE_CEA = pyproj.Transformer.from_crs("+proj=longlat +R=6371000 +no_defs",
 
 def covered_share(nation: shapely.Geometry, cover: shapely.Geometry) -> float:
     """Independent: the share of the nation's area (sphere, pyproj's cylindrical equal-area) inside cover."""
-    def area(geom: shapely.Geometry) -> float:
-        dense = shapely.segmentize(geom, 0.05)
-        return shapely.transform(dense, lambda xy: np.column_stack(TO_SPHERE_CEA.transform(xy[:, 0], xy[:, 1]))).area
+    return equal_area_km2(shapely.intersection(nation, cover)) / equal_area_km2(nation)
 
-    return area(shapely.intersection(nation, cover)) / area(nation)
+
+def equal_area_km2(geom: shapely.Geometry) -> float:
+    """Independent: the area on the sphere (pyproj's cylindrical equal-area, edges densified to 0.05°), km²."""
+    dense = shapely.segmentize(geom, 0.05)
+    return shapely.transform(dense, lambda xy: np.column_stack(TO_SPHERE_CEA.transform(xy[:, 0], xy[:, 1]))).area / 1e6
 
 
 def reported_share(text: str, after: str) -> float:
@@ -379,3 +381,35 @@ def test_a_new_nation_reports_the_share_the_stored_land_cover_covers(server_url,
         assert result.returncode == 0, result.stdout + result.stderr
         share = reported_share(result.stdout, "land cover: the land cover covers ")
         assert share == pytest.approx(100 * covered_share(larger, WORLD), abs=0.2) and share < 25
+
+
+@pytest.mark.bad_input
+def test_land_cover_features_of_different_codes_may_not_overlap(world, tmp_path):
+    """Forest over the whole nation and cropland over its west half: ecosystems added up to more than the
+    nation. Refused naming both features and the km² (pyproj's equal-area, independent of the package)."""
+    forest, cropland = WORLD, box(110, 30, 112, 32)
+    path = geojson(tmp_path / "landcover_overlap.geojson", [({"code": 1}, forest), ({"code": 11}, cropland)])
+    with psycopg.connect(world.database_url) as conn:
+        before = database_fingerprint(conn)
+    result = run_cli(world, "ingest", "landcover", path, "--code-field", "code")
+    assert result.returncode == 1, result.stdout + result.stderr
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and path.name in lines[0], result.stderr
+    assert "land-cover features 'code 1 (feature 1)' and 'code 11 (feature 2)' overlap by" in lines[0], lines[0]
+    km2 = float(lines[0].split("overlap by ")[1].split(" km²")[0].replace(",", ""))
+    assert km2 == pytest.approx(covered_share(WORLD, cropland) * equal_area_km2(WORLD), abs=0.1)
+    with psycopg.connect(world.database_url) as conn:
+        assert database_fingerprint(conn) == before
+
+
+def test_land_cover_features_of_one_code_may_overlap(world, tmp_path):
+    """Features of one code are merged: their overlap is no double count."""
+    covers = [({"code": c}, box(*DIVISIONS[name])) for name, c in LANDCOVER_CODES.items()]
+    covers.append(({"code": LANDCOVER_CODES["North"]}, box(110.5, 31, 111.5, 32)))  # inside North, same code
+    result = run_cli(world, "ingest", "landcover", geojson(tmp_path / "landcover_same_code.geojson", covers),
+                     "--code-field", "code")
+    assert result.returncode == 0, result.stdout + result.stderr
+    with psycopg.connect(world.database_url) as conn:
+        (wkb,) = conn.execute("select st_asbinary(geom) from raw.landcover where code = %s",
+                              [LANDCOVER_CODES["North"]]).fetchone()
+    assert shapely.equals(shapely.from_wkb(bytes(wkb)), box(*DIVISIONS["North"]))

@@ -2,7 +2,8 @@
 out, SinkloadError for what is refused). Areas are on the sphere R = 6 371 000 m (sinkload.geography.sphere).
 
 The rules (docs/geography.md, "What a layer must satisfy"):
-- units of one layer do not overlap (more than OVERLAP_TOLERANCE of the smaller unit);
+- units of one layer do not overlap (more than OVERLAP_TOLERANCE of the smaller unit), nor do land-cover
+  features of different codes;
 - the national layer is one unit of plausible size (at most MAX_NATION_SHARE_OF_EARTH of the sphere), lying at
   least MIN_SHARE_IN_REFERENCE inside the outline of its ISO code (when one is known), and, when flux data are
   loaded, with at least MIN_LAND_SHARE of its grid cells holding land values in at least one product;
@@ -37,12 +38,15 @@ SAMPLE_POINTS = 160_000  # lattice size of the reference comparison (a plausibil
 EARTH_KM2 = 4 * math.pi * R_M**2 / 1e6
 
 
-def check_overlaps(source: str, units: list[Unit]) -> list[str]:
+def check_overlaps(source: str, units: list[Unit], *, groups: list[object] | None = None,
+                   what: str = "units") -> list[str]:
     """Refuse overlapping units (the first pair in the units' order); report the total overlap below the
-    tolerance. The overlays of the neighbouring pairs run in threads."""
+    tolerance. Units of one of `groups` (land-cover features of one code) may overlap. The neighbouring pairs
+    come from an STRtree and their overlays run in threads."""
     geoms = [u.geom for u in units]
     first, second = shapely.STRtree(geoms).query(geoms, predicate="intersects")
-    pairs = sorted((i, j) for i, j in zip(first.tolist(), second.tolist(), strict=True) if i < j)
+    pairs = sorted((i, j) for i, j in zip(first.tolist(), second.tolist(), strict=True)
+                   if i < j and (groups is None or groups[i] != groups[j]))
     overlaps = map_overlays(lambda pair: _overlap_km2(geoms[pair[0]], geoms[pair[1]]), pairs)
     areas: dict[int, float] = {}  # measured once per unit, for the units that overlap a neighbour
     total = 0.0
@@ -54,10 +58,10 @@ def check_overlaps(source: str, units: list[Unit]) -> list[str]:
                 areas[k] = area_km2(geoms[k])
         smaller = min(areas[i], areas[j])
         if overlap > OVERLAP_TOLERANCE * smaller:
-            raise SinkloadError(f"{source}: units {units[i].name!r} and {units[j].name!r} overlap by "
+            raise SinkloadError(f"{source}: {what} {units[i].name!r} and {units[j].name!r} overlap by "
                                 f"{overlap:,.1f} km² ({100 * overlap / smaller:.3g} % of the smaller)")
         total += overlap
-    return [f"units overlap by {total:,.3f} km² in all (below the tolerance)"] if total > 0.001 else []
+    return [f"{what} overlap by {total:,.3f} km² in all (below the tolerance)"] if total > 0.001 else []
 
 
 def _overlap_km2(first: shapely.Geometry, second: shapely.Geometry) -> float:

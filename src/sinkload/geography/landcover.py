@@ -19,6 +19,7 @@ from sinkload.db.warehouse import Warehouse
 from sinkload.errors import SinkloadError, file_error
 from sinkload.files import sha256_of
 from sinkload.geography import checks
+from sinkload.geography.layers import Unit
 from sinkload.geography.names import integer_value
 from sinkload.geography.regions import stored_nation
 from sinkload.geography.sphere import area_km2
@@ -54,12 +55,18 @@ def _code(file: Path, value: object, known: dict[int, dict]) -> int:
 
 
 def read_vector_codes(file: Path, code_field: str, known: dict[int, dict], file_layer: str | None = None
-                      ) -> tuple[dict[int, shapely.Geometry], list[Repair]]:
+                      ) -> tuple[dict[int, shapely.Geometry], list[Repair], list[str]]:
+    """Per code the union of its features, the repairs, and the findings of the overlap check (features of
+    different codes may not overlap; features of one code are merged)."""
     features = read_features(file, code_field, file_layer=file_layer)
+    codes = [_code(file, value, known) for value in features.values]
+    findings = checks.check_overlaps(str(file), [Unit(f"code {code} (feature {k})", geom) for k, (code, geom)
+                                                 in enumerate(zip(codes, features.geometries, strict=True), start=1)],
+                                     groups=codes, what="land-cover features")
     grouped: dict[int, list] = {}
-    for value, geom in zip(features.values, features.geometries, strict=True):
-        grouped.setdefault(_code(file, value, known), []).append(geom)
-    return {code: shapely.union_all(geoms) for code, geoms in grouped.items()}, features.repairs
+    for code, geom in zip(codes, features.geometries, strict=True):
+        grouped.setdefault(code, []).append(geom)
+    return {code: shapely.union_all(geoms) for code, geoms in grouped.items()}, features.repairs, findings
 
 
 def read_raster_codes(file: Path, known: dict[int, dict]) -> dict[int, shapely.Geometry]:
@@ -96,13 +103,14 @@ def ingest_landcover_file(warehouse: Warehouse, file: Path, code_field: str = "c
     is_raster = file.suffix.lower() in RASTER_SUFFIXES
     if is_raster and file_layer is not None:
         raise file_error(file, "--file-layer is for vector files (a GeoTIFF's codes are band 1)")
-    polygons, repairs = ((read_raster_codes(file, known), []) if is_raster
-                         else read_vector_codes(file, code_field, known, file_layer))
+    # a raster's polygons of different codes cannot overlap
+    polygons, repairs, overlaps = ((read_raster_codes(file, known), [], []) if is_raster
+                                   else read_vector_codes(file, code_field, known, file_layer))
     if not polygons:
         raise file_error(file, "no land-cover polygons")
     digest = sha256_of(file)
     with warehouse.loading() as conn:
-        findings = checks.check_landcover_coverage(str(file), list(polygons.values()), stored_nation(conn))
+        findings = overlaps + checks.check_landcover_coverage(str(file), list(polygons.values()), stored_nation(conn))
         conn.execute("delete from raw.landcover")
         conn.execute("delete from raw.landcover_layer")
         conn.execute("delete from raw.landcover_class")
