@@ -27,6 +27,7 @@ class Product:
     members: tuple[str, ...]
     variable: str | None = None
     units_default: str | None = None
+    units: str | None = None  # replaces every file's own units (wrong or ambiguous ones)
     release: str | None = None
     experiment: str | None = None
     is_ensemble: bool = False
@@ -121,7 +122,7 @@ def _product(path: Path, name: str, entry: object) -> Product:
         return Product(
             name=name, family=entry["family"], kind=entry["kind"], sign=int(entry["sign"]),
             time_rule=time["rule"], members=tuple(str(m) for m in entry["members"]),
-            variable=entry.get("variable"), units_default=entry.get("units_default"),
+            variable=entry.get("variable"), units_default=entry.get("units_default"), units=entry.get("units"),
             release=entry.get("release"), experiment=entry.get("experiment"),
             is_ensemble=bool(entry.get("is_ensemble", False)), description=entry.get("description"),
             comparison_family=entry.get("comparison_family"),

@@ -30,6 +30,10 @@ class NormalisationError(ValueError):
     """A problem with a file's content; the caller adds the file name."""
 
 
+class AmbiguousUnits(NormalisationError):
+    """Units whose text UDUNITS reads otherwise than the file most likely means (`8day-1`)."""
+
+
 # -- calendars --------------------------------------------------------------------------------------------
 
 def calendar_name(text: str | None) -> str:
@@ -80,6 +84,9 @@ _ALIASES = [(re.compile(r"(?<![A-Za-z_])(a|annum)(?![A-Za-z_])"), "yr"),
             (re.compile(r"(?<![A-Za-z_])mon(?![A-Za-z_])"), "month"),
             (re.compile(r"\s*\*\s*(?=[0-9.])"), "*")]  # `g m-2 s-1 * 1000`: UDUNITS wants no spaces there
 _WORD = re.compile(r"[A-Za-z_\u00b5\u03bc]+")
+# A number glued to a word (`8day-1`, `8-day-1`), not an exponent (`m-2s-1`): UDUNITS multiplies (8 x day-1), while
+# a MODIS-style `8day-1` means per 8-day period (64x apart in a month).
+_GLUED_NUMBER = re.compile(r"(?<![\w.^*-])(?P<number>\d+(?:\.\d+)?)-?(?P<word>[A-Za-z_]+)")
 _MASS_FLUX, _AMOUNT_FLUX = "g m-2 {}-1", "mol m-2 {}-1"
 
 
@@ -140,6 +147,22 @@ def _time_base(unit_text: str) -> str:
     return kinds.pop() if kinds else "day"
 
 
+def _refuse_glued_time(text: str, unit_text: str) -> None:
+    """Refuse a number glued to a time unit (`8day-1`, `16day-1`, `8-day-1`): per 8 days or 8 per day?"""
+    import cf_units
+
+    for match in _GLUED_NUMBER.finditer(unit_text):
+        try:
+            is_time = cf_units.Unit(match["word"]).is_convertible("s")
+        except ValueError:
+            continue
+        if is_time:
+            raise AmbiguousUnits(
+                f"units {text!r} are ambiguous: {match[0]!r} glues a number to a time unit (UDUNITS reads it as "
+                f"{match['number']} x {match['word']}; per period of {match['number']} is "
+                f"'({match['number']} {match['word']})-1')")
+
+
 def _power_of_ten(value: float) -> bool:
     exponent = np.log10(value)
     return bool(abs(exponent - round(exponent)) < 1e-9)
@@ -160,6 +183,7 @@ def parse_units(text: str) -> FluxUnit:
         unit = None
     if unit is None or unit.is_unknown() or unit.is_no_unit():
         raise NormalisationError(f"unknown units {text!r} (UDUNITS-2 cannot parse {rest!r})")
+    _refuse_glued_time(text, rest)
     per = _time_base(rest)
     time_word = {"year": "yr", "month": "month", "day": "d"}[per]
     if unit.is_convertible(_MASS_FLUX.format("s")):

@@ -162,6 +162,7 @@ def test_units_are_read_dimensionally(world, tmp_path, units):
     ("kg m-2", "not a mass of carbon per area per time"),
     ("PgC yr-1", "not a mass of carbon per area per time"),
     ("gC m-2 blorps-1", "unknown units"),
+    ("g C m-2 8day-1", "are ambiguous: '8day' glues a number to a time unit"),  # was 8 per day: 64x a month
     ("Mg C m-2 yr-1", "beyond any land flux"),  # values of a g C file labelled Mg: now a million times larger
 ])
 def test_units_that_are_no_carbon_flux_are_refused(world, tmp_path, units, words):

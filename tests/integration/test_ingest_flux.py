@@ -199,6 +199,36 @@ def test_missing_value_vector_and_months_since_a_month(tmp_path, run_cli, conn):
     assert_round_trip(conn, "vegas", "VEGAS", months, north_up(expected, lats, lons) * 1000 * 86400 * 30)
 
 
+def test_ambiguous_file_units_refused_and_given_in_the_catalog(tmp_path, run_cli, conn):
+    """MODIS-style `g C m-2 8day-1` (per 8-day period; UDUNITS: 8 x day-1) is refused, pointing to the catalog,
+    whose `units` then replace the file's."""
+    import yaml
+
+    lats, lons = np.arange(35.25, 40, 0.5), np.arange(85.25, 90, 0.5)
+    raw = field(12, lats, lons, 3.0, seed=34)
+    days = np.array([15.5, 45.0, 74.5, 105.0, 135.5, 166.0, 196.5, 227.5, 258.0, 288.5, 319.0, 349.5]) + 365 * 311
+    path = tmp_path / "VEGAS_S3_nbp.nc"
+    write_trendy(path, raw, lats, lons, days, "days since 1700-01-01", "noleap", units="g C m-2 8day-1")
+    before = database_fingerprint(conn)
+    result = run_cli("ingest", "flux", path, "--product", "vegas")
+    assert result.returncode == 1 and len(result.stderr.strip().splitlines()) == 1, result.stderr
+    assert str(path) in result.stderr and "ambiguous" in result.stderr and "catalog (`units:`" in result.stderr
+    assert database_fingerprint(conn) == before
+
+    document = yaml.safe_load(EXTRA_CATALOG.read_text(encoding="utf-8"))
+    document["products"]["vegas"] = {"family": "netcdf", "kind": "bottom-up", "variable": "nbp", "sign": 1,
+                                     "time": {"rule": "cf"}, "members": ["VEGAS"], "units": "g C m-2 (8 day)-1"}
+    catalog = tmp_path / "catalog.yaml"
+    catalog.write_text(yaml.safe_dump(document), encoding="utf-8")
+    ingest(run_cli, path, "--product", "vegas", "--catalog", catalog)
+    factor = np.array(NOLEAP, dtype=float) / 8  # g per 8 days -> g in the (noleap) month
+    assert_round_trip(conn, "vegas", "VEGAS", [(2011, m) for m in range(1, 13)],
+                      north_up(raw.astype(float), lats, lons) * factor[:, None, None])
+    batch = conn.execute("select units_found, units_assumed from raw.load_batch where file_path = %s "
+                         "order by batch_id desc limit 1", [str(path.resolve())]).fetchone()
+    assert batch == ("g C m-2 8day-1", True)
+
+
 def test_months_since_360_day(tmp_path, run_cli, conn):
     lats, lons = np.arange(20.25, 30, 0.5), np.arange(100.25, 110, 0.5)
     raw = field(6, lats, lons, 2e-8, seed=4)

@@ -56,6 +56,8 @@ HAND_FACTORS = [
     ("\u00b5mol CO2 m-2 s-1", 2015, 6, "standard", 1e-6 * 12.011 * 86400 * 30),
     ("\u03bcmol m-2 s-1", 2015, 6, "standard", 1e-6 * 12.011 * 86400 * 30),
     ("mmol C m-2 d-1", 2015, 6, "standard", 1e-3 * 12.011 * 30),
+    ("g C m-2 (8 day)-1", 2015, 6, "standard", 30 / 8),  # per 8-day period, written unambiguously
+    ("kg m-2s-1", 2015, 6, "standard", 1000 * 86400 * 30),  # an exponent followed by a unit is no glued number
 ]
 
 
@@ -92,6 +94,10 @@ def test_parsed_unit_and_species_are_recorded():
     ("gC m-2 blorps-1", "unknown units"),
     ("gC C m-2 s-1", "more than once"),
     ("g C m-2 yr-1 month-1 month", "mix"),
+    ("g C m-2 8day-1", "ambiguous: '8day' glues a number to a time unit"),  # UDUNITS: 8 x day-1, 64x per month
+    ("g C m-2 16day-1", "ambiguous"),
+    ("g C m-2 10day-1", "ambiguous"),
+    ("g C m-2 8-day-1", "ambiguous: '8-day'"),
 ])
 def test_units_that_are_not_a_carbon_flux_are_refused(text, words):
     with pytest.raises(NormalisationError, match=words):

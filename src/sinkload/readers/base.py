@@ -10,6 +10,7 @@ import numpy as np
 
 from sinkload.errors import SinkloadError, file_error, unexpected_error
 from sinkload.normalize import (
+    AmbiguousUnits,
     AxisOrder,
     FluxUnit,
     NormalisationError,
@@ -55,14 +56,21 @@ class FluxSource:
         self.close()
 
 
-def resolve_units(path: Path, found: str | None, default: str | None) -> tuple[FluxUnit, bool]:
-    """The file's units, or the catalog default when the file has none (then flagged as assumed)."""
+def resolve_units(path: Path, found: str | None, default: str | None,
+                  override: str | None = None) -> tuple[FluxUnit, bool]:
+    """The catalog's `units` when it gives them (they replace the file's), else the file's units, else the
+    catalog default when the file has none; flagged as assumed unless they are the file's."""
     text = (found or "").strip()
     try:
+        if override:
+            return parse_units(override), True
         if text:
             return parse_units(text), False
         if default:
             return parse_units(default), True
+    except AmbiguousUnits as exc:
+        hint = "; give the product's units in the catalog (`units:`, used instead of the file's)" if text and not override else ""
+        raise file_error(path, f"{exc}{hint}") from None
     except NormalisationError as exc:
         raise file_error(path, str(exc)) from None
     raise file_error(path, "no units attribute and the catalog gives no default for this product")

@@ -92,7 +92,7 @@ def open_source(path: Path, product: Product) -> FluxSource:
         wrap(path, lambda: check_months(months, None))
         order = _order(path, raster)
         units = _units(raster)
-        unit, assumed = resolve_units(path, units, product.units_default)
+        unit, assumed = resolve_units(path, units, product.units_default, product.units)
         read, close_bands = _band_reader(path)
 
         def close() -> None:

@@ -141,7 +141,7 @@ def open_source(path: Path, product: Product) -> FluxSource:
         months, calendar = wrap(path, lambda: _months(ds, time_dim, var.shape[0], product, path))
         wrap(path, lambda: check_months(months, product.n_months))
         units = _text(var, product.variable, "units", path)
-        unit, assumed = resolve_units(path, units, product.units_default)
+        unit, assumed = resolve_units(path, units, product.units_default, product.units)
         read, fills = _month_reader(var, time_dim)
         return FluxSource(path=path, variable=product.variable, units_found=units, unit=unit,
                           units_assumed=assumed, calendar=calendar, months=months, order=order, read_raw=read,
