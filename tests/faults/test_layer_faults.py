@@ -413,3 +413,40 @@ def test_land_cover_features_of_one_code_may_overlap(world, tmp_path):
         (wkb,) = conn.execute("select st_asbinary(geom) from raw.landcover where code = %s",
                               [LANDCOVER_CODES["North"]]).fetchone()
     assert shapely.equals(shapely.from_wkb(bytes(wkb)), box(*DIVISIONS["North"]))
+
+
+PROVINCES = {"湖北省": box(110, 30, 112, 32), "湖南省": box(112, 30, 114, 32)}
+
+
+def shapefile_without_cpg(path: Path, encoding: str) -> Path:
+    pyogrio.raw.write(path, np.array([shapely.to_wkb(g) for g in PROVINCES.values()], dtype=object),
+                      [np.array(list(PROVINCES), dtype=object)], fields=["name"], geometry_type="Polygon",
+                      crs="EPSG:4326", driver="ESRI Shapefile", encoding=encoding)
+    path.with_suffix(".cpg").unlink(missing_ok=True)
+    return path
+
+
+@pytest.mark.bad_input
+def test_a_shapefile_of_undeclared_non_utf8_text_is_refused(world, tmp_path):
+    """GBK names without a .cpg were read as ISO-8859-1 and stored as mojibake ('ºþ±±Ê¡')."""
+    path = shapefile_without_cpg(tmp_path / "gbk.shp", "GBK")
+    with psycopg.connect(world.database_url) as conn:
+        before = database_fingerprint(conn)
+    result = run_cli(world, "ingest", "regions", path, *regions("gbk")[1:])
+    assert result.returncode == 1, result.stdout + result.stderr
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and path.name in lines[0] and "is not UTF-8" in lines[0] and "--encoding" in lines[0], \
+        result.stderr
+    with psycopg.connect(world.database_url) as conn:
+        assert database_fingerprint(conn) == before
+
+
+@pytest.mark.parametrize("encoding, args", [("GBK", ("--encoding", "GBK")), ("UTF-8", ())])
+def test_a_shapefile_without_cpg_stores_its_names_in_the_given_or_utf8_encoding(world, tmp_path, encoding, args):
+    path = shapefile_without_cpg(tmp_path / "provinces.shp", encoding)
+    scope = f"provinces_{encoding.replace('-', '').lower()}"
+    result = run_cli(world, "ingest", "regions", path, *regions(scope, *args)[1:])
+    assert result.returncode == 0, result.stdout + result.stderr
+    with psycopg.connect(world.database_url) as conn:
+        stored = {r[0] for r in conn.execute("select name from raw.region where scope = %s", [scope])}
+    assert stored == set(PROVINCES)

