@@ -2,7 +2,8 @@
 
 INBOX layout: `INBOX/<product>/…` — the first folder level is the catalog's product name; below it any
 layout `sinkload ingest flux` accepts (e.g. the MIP archive's `<EXP>/<Model>_gridded_fluxes_<EXP>.nc4`).
-A file is already loaded when a batch of its product with the same sha256 still owns all its months in raw.
+A file is already loaded when a batch of its product and member with the same sha256 still owns all its months
+in raw.
 
 One reload at a time per database: an advisory lock held by a dedicated session for the whole run (it
 dies with the process, so a killed reload never leaves a stale lock).
@@ -119,11 +120,27 @@ def scan_inbox(inbox: Path) -> list[InboxFile]:
 
 # -- the job ----------------------------------------------------------------------------------------------
 
-def is_loaded(item: InboxFile, current: set[tuple[str, str]], from_path: dict[tuple[str, str], str]) -> bool:
-    """Already in raw: a current batch has the file's content, or the newest batch loaded from this very path has
-    (its months were replaced since by a hand `ingest flux`, which stands until the inbox file changes)."""
-    return ((item.product, item.sha256) in current
-            or from_path.get((item.product, str(item.path.resolve()))) == item.sha256)
+def is_loaded(item: InboxFile, member: str | None, current: set[tuple[str, str, str]],
+              from_path: dict[tuple[str, str], tuple[str, str]]) -> bool:
+    """Already in raw: a current batch of the file's product and member has the file's content, or the newest batch
+    loaded from this very path has, for that member (its months were replaced since by a hand `ingest flux`,
+    which stands until the inbox file changes). `member` is the one the file's name gives; None when it gives
+    none (a file loaded by hand with --member): then a batch of any member counts."""
+    def same(batch_member: str) -> bool:
+        return member is None or batch_member == member
+
+    last = from_path.get((item.product, str(item.path.resolve())))
+    return (any(product == item.product and sha == item.sha256 and same(batch_member)
+                for product, batch_member, sha in current)
+            or (last is not None and last[1] == item.sha256 and same(last[0])))
+
+
+def member_named(item: InboxFile, catalog: Catalog) -> str | None:
+    """The member an inbox file's name gives, or None (no such product, or the name gives none)."""
+    try:
+        return catalog.product(item.product).member_for(item.path)
+    except SinkloadError:
+        return None
 
 
 def screen_inbox(files: list[InboxFile], catalog: Catalog,
@@ -159,16 +176,18 @@ def screen_inbox(files: list[InboxFile], catalog: Catalog,
     return list(decided.values()), [item for item in files if item.path not in decided]
 
 
-def ingest_new(warehouse: Warehouse, files: list[InboxFile], current: set[tuple[str, str]],
-               from_path: dict[tuple[str, str], str], catalog_path: Path | None,
+def ingest_new(warehouse: Warehouse, files: list[InboxFile], current: set[tuple[str, str, str]],
+               from_path: dict[tuple[str, str], tuple[str, str]], catalog_path: Path | None,
                progress: MonthProgress | None = None,
                before_ingest: Callable[[], None] = lambda: None) -> list[FileOutcome]:
     """Ingest each new or changed file through the `ingest flux` code path, one batch (transaction) each;
     a bad file is reported and the others still load. `before_ingest` is called before each file is read."""
-    loaded = frozenset(item.path for item in files if is_loaded(item, current, from_path))
-    outcomes, candidates = screen_inbox(files, load_catalog(catalog_path or warehouse.settings.catalog), loaded)
+    catalog = load_catalog(catalog_path or warehouse.settings.catalog)
+    members = {item.path: member_named(item, catalog) for item in files}
+    loaded = frozenset(item.path for item in files if is_loaded(item, members[item.path], current, from_path))
+    outcomes, candidates = screen_inbox(files, catalog, loaded)
     for item in candidates:
-        if is_loaded(item, current, from_path):
+        if is_loaded(item, members[item.path], current, from_path):
             outcomes.append(FileOutcome(item, FileStatus.ALREADY_LOADED))
             continue
         before_ingest()
@@ -177,7 +196,7 @@ def ingest_new(warehouse: Warehouse, files: list[InboxFile], current: set[tuple[
             ingested = ingest_paths(warehouse, [item.path], item.product, catalog_path=catalog_path,
                                     progress=progress)
             outcomes.append(FileOutcome(item, FileStatus.LOADED, time.perf_counter() - started, ingest=ingested))
-            current.add((item.product, item.sha256))
+            current.update((item.product, result.member, item.sha256) for result in ingested.results)
         except SinkloadError as exc:
             outcomes.append(FileOutcome(item, FileStatus.FAILED, time.perf_counter() - started, str(exc)))
         except (psycopg.OperationalError, psycopg.InterfaceError):

@@ -558,3 +558,37 @@ def test_an_unexpected_error_in_one_file_does_not_stop_the_next(world, tmp_path)
     expected = -second_field[0, WORLD_ROWS, WORLD_COLS][::-1].astype(float) * _per_year(2015, 1)
     np.testing.assert_allclose(stored_box(settings, "OU", (2015, 1)), expected, rtol=2e-6)
     assert fingerprint(settings) != before
+
+
+# -- already loaded is per (product, member, sha256) --------------------------------------------------------
+
+def _members_with(settings: Settings, month: tuple[int, int]) -> set[str]:
+    with psycopg.connect(settings.database_url) as conn:
+        return {name for (name,) in conn.execute(
+            "select distinct m.name from raw.flux_tile t join raw.member m on m.member_id = t.member_id "
+            "where t.month = make_date(%s, %s, 1)", list(month))}
+
+
+def test_a_file_renamed_to_another_member_and_identical_files_of_two_members_load(world, tmp_path):
+    """The reload's already-loaded check is per member: a file renamed from LoFI_… to JHU_… (it was JHU's) loads
+    as JHU, and two members whose files are byte for byte the same both load."""
+    settings, _ = world
+    inbox = tmp_path / "inbox"
+    folder = inbox / WORLD_PRODUCT / "LNLGIS"
+    values = world_field(seed=97, years=YEARS_DEFAULT)
+    lofi = member_file(folder, "LoFI", values)
+    first = run_cli(settings, "reload", inbox)
+    assert first.returncode == 0, first.stdout + first.stderr
+    assert "JHU" not in _members_with(settings, (2015, 1))
+    lofi.rename(folder / "JHU_gridded_fluxes_LNLGIS.nc4")
+    (folder / "COLA_gridded_fluxes_LNLGIS.nc4").write_bytes((folder / "JHU_gridded_fluxes_LNLGIS.nc4").read_bytes())
+    second = run_cli(settings, "reload", inbox)
+    assert second.returncode == 0, second.stdout + second.stderr
+    assert reload_runs(settings)[-1]["files_loaded"] == 2
+    expected = -values[0, WORLD_ROWS, WORLD_COLS][::-1].astype(float) * _per_year(2015, 1)
+    for member in ("JHU", "COLA", "LoFI"):  # LoFI's batch stays: the inbox only adds and replaces months
+        np.testing.assert_allclose(stored_box(settings, member, (2015, 1)), expected, rtol=2e-6, err_msg=member)
+    steady = fingerprint(settings)
+    third = run_cli(settings, "reload", inbox)
+    assert third.returncode == 0 and "nothing to do" in third.stdout, third.stdout + third.stderr
+    assert fingerprint(settings) == steady

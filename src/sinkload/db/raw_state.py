@@ -48,24 +48,24 @@ def stored_month_digests(conn: psycopg.Connection, member_id: int,
     return dict(rows.fetchall())
 
 
-def loaded_hashes(conn: psycopg.Connection) -> set[tuple[str, str]]:
-    """(product, sha256) of every current batch (one that still owns all its months)."""
+def loaded_hashes(conn: psycopg.Connection) -> set[tuple[str, str, str]]:
+    """(product, member, sha256) of every current batch (one that still owns all its months)."""
     rows = conn.execute(sql.SQL("""
-        select p.name, b.sha256
-        from raw.load_batch b join raw.product p using (product_id)
+        select p.name, m.name, b.sha256
+        from raw.load_batch b join raw.product p using (product_id) join raw.member m using (member_id)
         where {}
     """).format(BATCH_IS_CURRENT))
-    return {(name, sha) for name, sha in rows}
+    return {(product, member, sha) for product, member, sha in rows}
 
 
-def last_loaded_from(conn: psycopg.Connection) -> dict[tuple[str, str], str]:
-    """(product, absolute file path) -> sha256 of the newest batch loaded from that path."""
+def last_loaded_from(conn: psycopg.Connection) -> dict[tuple[str, str], tuple[str, str]]:
+    """(product, absolute file path) -> (member, sha256) of the newest batch loaded from that path."""
     rows = conn.execute("""
-        select distinct on (p.name, b.file_path) p.name, b.file_path, b.sha256
-        from raw.load_batch b join raw.product p using (product_id)
+        select distinct on (p.name, b.file_path) p.name, b.file_path, m.name, b.sha256
+        from raw.load_batch b join raw.product p using (product_id) join raw.member m using (member_id)
         order by p.name, b.file_path, b.batch_id desc
     """)
-    return {(name, path): sha for name, path, sha in rows}
+    return {(product, path): (member, sha) for product, path, member, sha in rows}
 
 
 def raw_fingerprint(conn: psycopg.Connection) -> dict[str, str]:
