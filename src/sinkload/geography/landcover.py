@@ -86,7 +86,8 @@ def read_raster_codes(file: Path, known: dict[int, dict]) -> dict[int, shapely.G
                     raise file_error(file, f"vegetation code {float(fractional[0])!r} is not an integer "
                                            f"(band 1 is {codes.dtype})")
             grouped: dict[int, list] = {}
-            for geometry, value in shapes(codes.astype(np.int32), mask=valid, transform=src.transform):
+            integers = np.where(valid, codes, 0).astype(np.int32)  # NaN cast to an integer warns
+            for geometry, value in shapes(integers, mask=valid, transform=src.transform):
                 grouped.setdefault(_code(file, value, known), []).append(shape(geometry))
     except RasterioIOError as exc:
         raise file_error(file, f"not a readable GeoTIFF ({str(exc).splitlines()[0]})") from None
