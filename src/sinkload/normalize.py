@@ -311,6 +311,39 @@ def months_from_cf_bounds(bounds: np.ndarray, units: str | None, calendar: str |
     return months_from_cf_time(array.mean(axis=1), units, calendar)
 
 
+# How far apart a monthly axis's consecutive stamps (or each step's bounds) may be: 28 to 31 days, with room for
+# mid-month conventions (29.5 days from mid-January to mid-February); annual (365), 8-day or daily axes fall outside.
+MONTH_STEP_DAYS = (25.0, 35.0)
+MONTH_STEP_MONTHS = (0.8, 1.2)  # `months since` axes
+
+
+def check_monthly_steps(values: np.ndarray, units: str, calendar: str | None, bounds: bool = False) -> None:
+    """Refuse a CF time axis that is not monthly: consecutive stamps (`values`, (time,)) or, with `bounds`, each
+    step's interval (`values`, (time, 2)) must be about a month long (MONTH_STEP_DAYS; MONTH_STEP_MONTHS for
+    `months since`)."""
+    array = np.asarray(values, float)
+    if bounds:
+        starts, ends, what = array[:, 0], array[:, 1], "time bounds span"
+    else:
+        starts, ends, what = array[:-1], array[1:], "consecutive time stamps are"
+    if starts.size == 0:
+        return
+    step, _ = units.split(" since ", 1)
+    if step.strip().lower() in ("months", "month"):
+        lengths, (low, high), unit = ends - starts, MONTH_STEP_MONTHS, "months"
+    else:
+        cal = calendar_name(calendar)
+        first, last = (cftime.num2date(v, units, calendar=cal) for v in (starts, ends))
+        lengths = np.array([(b - a).total_seconds() / 86400.0 for a, b in zip(np.atleast_1d(first),
+                                                                               np.atleast_1d(last), strict=True)])
+        (low, high), unit = MONTH_STEP_DAYS, "days"
+    bad = np.flatnonzero((lengths < low) | (lengths > high))
+    if bad.size:
+        k = int(bad[0])
+        raise NormalisationError(f"not a monthly time axis: {what} {lengths[k]:.4g} {unit} at step {k + 1} "
+                                 f"(expected about a month: an annual, daily or 8-day file?)")
+
+
 def months_from_first(first: YearMonth, count: int) -> list[YearMonth]:
     year, month = first
     return [(year + (month - 1 + k) // 12, (month - 1 + k) % 12 + 1) for k in range(count)]

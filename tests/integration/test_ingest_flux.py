@@ -229,6 +229,30 @@ def test_ambiguous_file_units_refused_and_given_in_the_catalog(tmp_path, run_cli
     assert batch == ("g C m-2 8day-1", True)
 
 
+@pytest.mark.bad_input
+@pytest.mark.parametrize("with_bounds", [False, True])
+def test_annual_time_axis_is_refused(tmp_path, run_cli, conn, with_bounds):
+    """TRENDY's annual-only files (mid-year stamps) were stored as each year's July."""
+    import netCDF4
+
+    lats, lons = np.arange(25.25, 30, 0.5), np.arange(75.25, 80, 0.5)
+    stamps = 365.0 * (np.arange(2015, 2020) - 1700) + 182.5  # noleap days since 1700-01-01
+    path = tmp_path / "VEGAS_S3_nbp_annual.nc"
+    write_trendy(path, field(5, lats, lons, 2e-8, seed=35), lats, lons, stamps, "days since 1700-01-01", "noleap")
+    if with_bounds:
+        with netCDF4.Dataset(path, "a") as ds:
+            ds.createDimension("nb", 2)
+            ds.createVariable("time_bounds", "f8", ("time", "nb"))[:] = np.stack([stamps - 182.5, stamps + 182.5], 1)
+            ds["time"].bounds = "time_bounds"
+    before = database_fingerprint(conn)
+    result = run_cli("ingest", "flux", path, "--product", "vegas")
+    lines = result.stderr.strip().splitlines()
+    assert result.returncode == 1 and len(lines) == 1, result.stderr
+    words = "time bounds span 365 days" if with_bounds else "consecutive time stamps are 365 days"
+    assert str(path) in lines[0] and "not a monthly time axis" in lines[0] and words in lines[0], lines[0]
+    assert database_fingerprint(conn) == before
+
+
 def test_months_since_360_day(tmp_path, run_cli, conn):
     lats, lons = np.arange(20.25, 30, 0.5), np.arange(100.25, 110, 0.5)
     raw = field(6, lats, lons, 2e-8, seed=4)

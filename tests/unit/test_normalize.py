@@ -11,6 +11,7 @@ from sinkload.normalize import (
     Grid,
     NormalisationError,
     axis_order,
+    check_monthly_steps,
     check_months,
     check_valid_share,
     days_in_month,
@@ -160,6 +161,24 @@ def test_months_from_time_bounds():
         (2010, 11), (2010, 12)]
     with pytest.raises(NormalisationError, match="expected \\(time, 2\\)"):
         months_from_cf_bounds(starts, "days since 2016-01-01", "standard")
+
+
+def test_a_time_axis_must_be_monthly():
+    mid_noleap = np.array([15.5, 45.0, 74.5, 105.0, 135.5, 166.0, 196.5, 227.5, 258.0, 288.5, 319.0, 349.5, 380.5])
+    check_monthly_steps(mid_noleap, "days since 2016-01-01", "noleap")  # 29.5 to 31 days apart
+    check_monthly_steps(np.array([0.5, 1.5, 2.5]), "months since 2016-01", "standard")
+    check_monthly_steps(np.array([0.0, 2678400.0]), "seconds since 2016-01-01", "standard")  # 31 days
+    check_monthly_steps(np.array([[0.0, 31.0], [31.0, 60.0]]), "days since 2016-01-01", "standard", bounds=True)
+    check_monthly_steps(np.array([5.0]), "days since 2016-01-01", "standard")  # one stamp: nothing to compare
+    annual = 365.0 * np.arange(5) + 182.5
+    with pytest.raises(NormalisationError, match="consecutive time stamps are 365 days at step 1"):
+        check_monthly_steps(annual, "days since 1700-01-01", "noleap")
+    with pytest.raises(NormalisationError, match="are 8 days"):
+        check_monthly_steps(np.arange(4) * 8.0, "days since 2016-01-01", "standard")
+    with pytest.raises(NormalisationError, match="time bounds span 366 days"):
+        check_monthly_steps(np.array([[0.0, 366.0]]), "days since 2016-01-01", "standard", bounds=True)
+    with pytest.raises(NormalisationError, match="are 12 months"):
+        check_monthly_steps(np.array([0.5, 12.5]), "months since 2016-01", "360_day")
 
 
 def test_month_checks():

@@ -18,6 +18,7 @@ from sinkload.errors import file_error
 from sinkload.normalize import (
     axis_order,
     calendar_name,
+    check_monthly_steps,
     check_months,
     months_from_cf_bounds,
     months_from_cf_time,
@@ -89,9 +90,11 @@ def _months(ds: xr.Dataset, time_dim: str, n: int, product: Product, path: Path)
     if product.time_rule == "start_date" and "start_date" in ds.variables:
         months = months_from_start_date(ds.variables["start_date"].values)
     elif units and " since " in units and bounds:
-        months = months_from_cf_bounds(_bounds(ds, bounds, path), units, calendar)
+        months = months_from_cf_bounds(time_bounds := _bounds(ds, bounds, path), units, calendar)
+        check_monthly_steps(time_bounds, units, calendar, bounds=True)
     elif units and " since " in units:
-        months = months_from_cf_time(_scaled(time_var), units, calendar)
+        months = months_from_cf_time(stamps := _scaled(time_var), units, calendar)
+        check_monthly_steps(stamps, units, calendar)
     elif product.time_rule == "start_date" and product.first_month:
         months = months_from_first(product.first_month, n)
     else:
