@@ -313,7 +313,7 @@ def months_from_cf_bounds(bounds: np.ndarray, units: str | None, calendar: str |
 
 # How far apart a monthly axis's consecutive stamps (or each step's bounds) may be: 28 to 31 days, with room for
 # mid-month conventions (29.5 days from mid-January to mid-February); annual (365), 8-day or daily axes fall outside.
-MONTH_STEP_DAYS = (25.0, 35.0)
+MONTH_STEP_DAYS = (26.0, 35.0)
 MONTH_STEP_MONTHS = (0.8, 1.2)  # `months since` axes
 
 

@@ -442,7 +442,7 @@ def _vegas(folder: Path, n: int = 12, time_units: str = "days since 1700-01-01",
 
     from tests.flux_files import write_trendy
 
-    lats, lons = np.arange(34.75, 25, -0.5), np.arange(105.25, 120, 0.5)
+    lats, lons = np.arange(34.75, 26, -0.5), np.arange(105.25, 120, 0.5)
     mid = (np.cumsum([0, 31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30]) + 15 + 365 * (2016 - 1700))[:n]
     path = folder / "VEGAS_S3_nbp.nc"
     write_trendy(path, np.full((n, lats.size, lons.size), 1e-8, np.float32), lats, lons, mid.astype(float),

@@ -186,7 +186,7 @@ def test_missing_value_vector_and_months_since_a_month(tmp_path, run_cli, conn):
     """CF allows a vector missing_value (every value listed is missing) and `months since YYYY-MM` (no day)."""
     import netCDF4
 
-    lats, lons = np.arange(25.25, 30, 0.5), np.arange(95.25, 100, 0.5)
+    lats, lons = np.arange(26.25, 31, 0.5), np.arange(95.25, 100, 0.5)
     raw = field(4, lats, lons, 2e-8, seed=33)
     raw[:, 2, 2], raw[:, 3, 3] = -99999.0, -1.0  # both listed in missing_value
     path = tmp_path / "vector.nc"
@@ -235,8 +235,8 @@ def test_annual_time_axis_is_refused(tmp_path, run_cli, conn, with_bounds):
     """TRENDY's annual-only files (mid-year stamps) were stored as each year's July."""
     import netCDF4
 
-    lats, lons = np.arange(25.25, 30, 0.5), np.arange(75.25, 80, 0.5)
-    stamps = 365.0 * (np.arange(2015, 2020) - 1700) + 182.5  # noleap days since 1700-01-01
+    lats, lons = np.arange(26.25, 31, 0.5), np.arange(75.25, 80, 0.5)
+    stamps = 365.0 * (np.arange(2011, 2016) - 1700) + 182.5  # noleap days since 1700-01-01
     path = tmp_path / "VEGAS_S3_nbp_annual.nc"
     write_trendy(path, field(5, lats, lons, 2e-8, seed=35), lats, lons, stamps, "days since 1700-01-01", "noleap")
     if with_bounds:
@@ -319,7 +319,7 @@ def test_beps_geotiff_mask_band_cells_are_missing(tmp_path, run_cli, conn):
     nep[:, :, :20] = 0.0
     mask = np.full((30, 40), 255, np.uint8)
     mask[:, :20] = 0  # the west half: no data
-    path = tmp_path / "BEPS_NEP_2019.tif"
+    path = tmp_path / "BEPS_NEP_2013.tif"
     with rasterio.Env(GDAL_TIFF_INTERNAL_MASK=True), rasterio.open(
             path, "w", driver="GTiff", width=40, height=30, count=12, dtype="float32", crs="EPSG:4326",
             transform=from_origin(west, north, dx, dx)) as dst:
@@ -328,9 +328,9 @@ def test_beps_geotiff_mask_band_cells_are_missing(tmp_path, run_cli, conn):
     with rasterio.open(path) as src:
         assert src.nodata is None and int(src.read(1, masked=True).mask.sum()) == 600
     ingest(run_cli, path, "--product", "beps")
-    days = np.array([std_days(2019, m) for m in range(1, 13)], dtype=float)
+    days = np.array([std_days(2013, m) for m in range(1, 13)], dtype=float)
     expected = np.where(mask == 0, np.nan, nep.astype(float)) * days[:, None, None]
-    assert_round_trip(conn, "beps", "BEPS", [(2019, m) for m in range(1, 13)], expected)
+    assert_round_trip(conn, "beps", "BEPS", [(2013, m) for m in range(1, 13)], expected)
     assert conn.execute("select n_values from raw.load_batch where file_name = %s order by batch_id desc limit 1",
                         [path.name]).fetchone()[0] == 12 * 600
 

@@ -126,7 +126,7 @@ def test_months_from_start_date_and_cf_time():
     assert months_from_cf_time(np.array([0.5, 13.5]), "months since 2010-11-01", "360_day") == [(2010, 11), (2011, 12)]
     with pytest.raises(NormalisationError, match="no CF units"):
         months_from_cf_time(np.array([1.0]), None, None)
-    assert months_from_cf_time(np.array([0.5, 11.5]), "months since 2016-01", "standard") == [(2016, 1), (2016, 12)]
+    assert months_from_cf_time(np.array([0.5, 10.5]), "months since 2016-01", "standard") == [(2016, 1), (2016, 11)]
     with pytest.raises(NormalisationError, match="not YYYY-MM"):
         months_from_cf_time(np.array([0.5]), "months since 2016-13", "standard")
     with pytest.raises(NormalisationError, match="non-finite"):
