@@ -69,7 +69,10 @@ def geography(url: str, manifest, landcover_rule: str = "group_first", overlaps=
     minx, miny, maxx, maxy = regions[("national", national_name)].bounds
     box_ = int(np.floor(minx)), int(np.ceil(maxx)), int(np.floor(miny)), int(np.ceil(maxy))
 
-    unit_areas = overlaps({f"{s}|{n}": g for (s, n), g in regions.items()}, *box_)
+    # a unit counts within the nation only
+    national = regions[("national", national_name)]
+    unit_areas = overlaps({f"{s}|{n}": g if s == "national" else shapely.intersection(g, national)
+                           for (s, n), g in regions.items()}, *box_)
     national_w = unit_areas[f"national|{national_name}"]
     dominant, class_areas = dominant_landcover(manifest, classes, box_, overlaps)
     cell_areas = np.array([[cell_area_m2(y, y + 1)] for y in range(box_[2], box_[3])])

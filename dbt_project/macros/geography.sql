@@ -65,18 +65,24 @@
     having sum(cell_overlaps.overlap_m2) > 0
 {%- endmacro %}
 
-{#- The area (m^2) of `piece` (a geom_cea expression) that the pieces `p` of `pieces` meeting `condition` do not
-    cover: 0 with no overlay when one of them covers it whole (most subdivided pieces are rectangles inside
-    their polygon), else the piece minus the union of those meeting its box (the whole piece when none does). -#}
-{% macro area_not_covered(piece, pieces, condition) -%}
+{#- The part of `piece` (a geom_cea expression) that the pieces `p` of `pieces` meeting `condition` do not
+    cover, polygons only: empty with no overlay when one of them covers it whole (most subdivided pieces are
+    rectangles inside their polygon), else the piece minus the union of those meeting its box (the whole piece
+    when none does). -#}
+{% macro part_not_covered(piece, pieces, condition) -%}
     case
         when exists (
             select 1 from {{ pieces }} as p
             where {{ condition }} and p.geom_cea && {{ piece }} and st_covers(p.geom_cea, {{ piece }})
-        ) then 0
-        else coalesce(
-            (select st_area(st_difference({{ piece }}, st_union(p.geom_cea)))
+        ) then st_geomfromtext('POLYGON EMPTY', 990001)
+        else st_collectionextract(coalesce(
+            (select st_difference({{ piece }}, st_union(p.geom_cea))
              from {{ pieces }} as p where {{ condition }} and p.geom_cea && {{ piece }}),
-            st_area({{ piece }}))
+            {{ piece }}), 3)
     end
+{%- endmacro %}
+
+{#- The area (m^2) of part_not_covered. -#}
+{% macro area_not_covered(piece, pieces, condition) -%}
+    st_area({{ part_not_covered(piece, pieces, condition) }})
 {%- endmacro %}

@@ -71,13 +71,20 @@ multiply_covered as (
     group by overlapped.scope
 ),
 
--- the part of each unit piece outside the national layer
+-- the units' parts outside the national layer
+outside_areas as (
+    select scope, sum(st_area(geom_cea)) as area_m2
+    from {{ ref('int_region_pieces_outside_nation') }}
+    group by scope
+),
+
 outside as (
     select
         unit_pieces.scope,
         count(distinct unit_pieces.unit) as n_units,
-        sum({{ area_not_covered('unit_pieces.geom_cea', pieces, "p.scope = 'national'") }}) as area_m2
+        coalesce(max(outside_areas.area_m2), 0) as area_m2
     from unit_pieces
+    left join outside_areas on unit_pieces.scope = outside_areas.scope
     group by unit_pieces.scope
 ),
 

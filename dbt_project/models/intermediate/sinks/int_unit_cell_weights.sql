@@ -1,13 +1,14 @@
 {{ config(post_hook=["create index on {{ this }} (cell_id)", "analyze {{ this }}"]) }}
 
 {#- How much of each 1° cell counts in each unit, in m^2 of the sphere (R = var earth_radius_m):
-    region units (every layer) by the cell's exact area share inside the unit's polygon;
+    region units (every layer) by the cell's exact area share inside the unit's polygon and the national
+    layer (int_analysis_cell_unit_fractions_clipped);
     ecosystem units are the cells whose dominant land-cover class is that ecosystem, each weighted by
     its share inside the national boundary. -#}
 
 with region_fractions as (
     select cell_id, scope, unit, fraction, area_m2
-    from {{ ref('int_analysis_cell_region_fractions') }}
+    from {{ ref('int_analysis_cell_unit_fractions_clipped') }}
 ),
 
 cells as (
