@@ -15,21 +15,26 @@ def build(
     full_refresh: bool = typer.Option(False, "--full-refresh",
                                       help="Rebuild the incremental models from scratch (docs/operations.md)."),
     force: bool = typer.Option(False, "--force", help="Build even when nothing changed since the last build."),
+    var: list[str] = typer.Option([], "--var", metavar="NAME=VALUE",
+                                  help="A dbt variable for this build (repeatable), e.g. period_start_year=2016 or "
+                                       "landcover_rule=merge_first; the defaults are dbt_project.yml's vars."),
 ) -> None:
     """dbt build: staging -> intermediate -> marts, with the models' tests (skipped when nothing changed)."""
     from sinkload.build_state import BuildCheck
     from sinkload.dbt import run_dbt
     from sinkload.dbt.runner import DbtProcess
+    from sinkload.dbt.variables import declared_vars, parse_vars
 
+    dbt_vars = parse_vars(var, declared_vars(settings().dbt_project_dir))  # before starting any database
     wh = warehouse()
     with DbtProcess() as dbt:  # importing dbt while the build state is read
-        check = BuildCheck.read(wh, select, forced=force or bool(select) or full_refresh)
+        check = BuildCheck.read(wh, select, forced=force or bool(select) or full_refresh, extra_vars=dbt_vars)
         if check.decision.message:
             typer.echo(check.decision.message)
         if check.decision.skip:
             return
         args = ["build"] + (["--select", select] if select else []) + (["--full-refresh"] if full_refresh else [])
-        typer.echo(run_dbt(wh, args, process=dbt).stdout, nl=False)
+        typer.echo(run_dbt(wh, args, dbt_vars=dbt_vars, process=dbt).stdout, nl=False)
     if not select:
         check.record(wh)
 
