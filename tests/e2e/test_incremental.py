@@ -9,7 +9,6 @@ import numpy as np
 import psycopg
 import pytest
 
-from sinkload.db.warehouse import Warehouse
 from tests.support import (
     DIVISIONS,
     LANDCOVER_CODES,
@@ -179,17 +178,15 @@ def test_a_product_on_another_grid(world):
 
 
 def test_a_period_change(world):
-    from sinkload.dbt import run_dbt
-
     settings, _directory, _inbox, _member_file, _field = world
-    period = {"period_start_year": 2016, "period_end_year": 2019}
-    run_dbt(Warehouse.of(settings), ["build"], dbt_vars=period)
-    assert harmonised_months(settings, "OU") == 12 * 3  # 2016..2018: 2015 left the period
+    period = ("--var", f"period_start_year={YEARS[1]}", "--var", f"period_end_year={YEARS[-1] + 1}")
+    cli(settings, "build", *period)
+    assert harmonised_months(settings, "OU") == 12 * (len(YEARS) - 1)  # the first year left the period
     incremental = marts_rows(settings)
-    run_dbt(Warehouse.of(settings), ["build", "--full-refresh"], dbt_vars=period)
+    cli(settings, "build", "--full-refresh", *period)
     assert_marts_equal(incremental, marts_rows(settings))
-    # and back: the months of 2015 return
-    run_dbt(Warehouse.of(settings), ["build"])
+    # and back: the months of the first year return
+    cli(settings, "build")
     assert harmonised_months(settings, "OU") == 12 * len(YEARS)
     equals_full_refresh(settings)
 
