@@ -53,8 +53,10 @@ def write_mip(path: Path, values: np.ndarray, lats: np.ndarray, lons: np.ndarray
 
 
 def write_trendy(path: Path, values: np.ndarray, lats: np.ndarray, lons: np.ndarray, time_values: np.ndarray,
-                 time_units: str, calendar: str, *, units: str = "kg m-2 s-1", variable: str = "nbp") -> np.ndarray:
-    """A TRENDY-style file: nbp(time, lat, lon), _FillValue 1e20, CF time with a calendar."""
+                 time_units: str, calendar: str, *, units: str = "kg m-2 s-1", variable: str = "nbp",
+                 dims: tuple[str, str, str] = ("time", "lat", "lon")) -> np.ndarray:
+    """A TRENDY-style file: nbp(time, lat, lon), _FillValue 1e20, CF time with a calendar; `dims` another order
+    of the three dimensions (`values` are given as (time, lat, lon) and written in that order)."""
     with netCDF4.Dataset(path, "w") as ds:
         ds.createDimension("time", None)
         ds.createDimension("lat", lats.size)
@@ -64,9 +66,9 @@ def write_trendy(path: Path, values: np.ndarray, lats: np.ndarray, lons: np.ndar
         t = ds.createVariable("time", "f8", ("time",))
         t.units, t.calendar = time_units, calendar
         t[:] = time_values
-        var = ds.createVariable(variable, "f4", ("time", "lat", "lon"), fill_value=np.float32(1e20))
+        var = ds.createVariable(variable, "f4", dims, fill_value=np.float32(1e20))
         var.units = units
-        var[:] = np.ma.masked_invalid(values)
+        var[:] = np.ma.masked_invalid(np.transpose(values, [("time", "lat", "lon").index(d) for d in dims]))
     return values
 
 

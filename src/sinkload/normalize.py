@@ -222,6 +222,84 @@ class AxisOrder:
     grid: Grid
 
 
+# CF's spellings of latitude and longitude units (CF 1.x, sections 4.1 and 4.2).
+LAT_UNITS = ("degrees_north", "degree_north", "degree_n", "degrees_n", "degreen", "degreesn")
+LON_UNITS = ("degrees_east", "degree_east", "degree_e", "degrees_e", "degreee", "degreese")
+# The usual coordinate names (any case), when a coordinate says nothing else.
+LAT_NAMES = ("latitude", "lat", "lat_FULL", "y")
+LON_NAMES = ("longitude", "lon", "lon_FULL", "x")
+
+
+@dataclass(frozen=True)
+class Coordinate:
+    """A 1-D coordinate variable along one dimension: its name and the attributes that say what it is."""
+
+    name: str
+    units: object = None
+    standard_name: object = None
+    axis: object = None
+
+
+def coordinate_kind(coord: Coordinate) -> str | None:
+    """`lat`, `lon` or None: by CF `units` (degrees_north / degrees_east), else `standard_name`
+    (latitude / longitude), else `axis` (Y / X), else the name (LAT_NAMES / LON_NAMES, any case)."""
+    clues = (
+        (coord.units, {u: "lat" for u in LAT_UNITS} | {u: "lon" for u in LON_UNITS}),
+        (coord.standard_name, {"latitude": "lat", "longitude": "lon"}),
+        (coord.axis, {"y": "lat", "x": "lon"}),
+        (coord.name, {n.lower(): "lat" for n in LAT_NAMES} | {n.lower(): "lon" for n in LON_NAMES}),
+    )
+    for value, kinds in clues:
+        if isinstance(value, str) and value.strip().lower() in kinds:
+            return kinds[value.strip().lower()]
+    return None
+
+
+@dataclass(frozen=True)
+class Dimensions:
+    """Which of a variable's dimensions is time, latitude and longitude, and the coordinate variables
+    holding the latitudes and longitudes."""
+
+    time: str
+    lat: str
+    lon: str
+    lat_coordinate: str
+    lon_coordinate: str
+
+
+def match_dimensions(variable: str, dims: tuple[str, ...],
+                     coordinates: dict[str, list[Coordinate]]) -> Dimensions:
+    """Name a 3-D variable's time, latitude and longitude dimensions, whatever their order. `coordinates`
+    maps each dimension to its 1-D coordinate variables (the one named like it, else those along it). The
+    latitude and longitude dimensions are those whose coordinates `coordinate_kind` reads as such; time is
+    the remaining one."""
+    shown = f"({', '.join(dims)})"
+
+    def refuse(why: str) -> NormalisationError:
+        return NormalisationError(f"{variable} has dimensions {shown}, which cannot be matched to "
+                                  f"(time, lat, lon): {why}")
+
+    if len(dims) != 3 or len(set(dims)) != 3:
+        raise refuse("three distinct dimensions expected")
+    found: dict[str, list[tuple[str, str]]] = {"lat": [], "lon": []}
+    for dim in dims:
+        kinds = [(kind, coord.name) for coord in coordinates.get(dim, [])
+                 if (kind := coordinate_kind(coord)) is not None]
+        if len({kind for kind, _ in kinds}) > 1:
+            raise refuse(f"{dim}'s coordinates say both latitude and longitude")
+        if kinds:
+            kind, name = kinds[0]  # the first in file order
+            found[kind].append((dim, name))
+    for kind, label in (("lat", "latitude"), ("lon", "longitude")):
+        if not found[kind]:
+            raise refuse(f"no {label} coordinate variable along any of them")
+        if len(found[kind]) > 1:
+            raise refuse(f"{' and '.join(d for d, _ in found[kind])} are both {label}")
+    (lat, lat_name), (lon, lon_name) = found["lat"][0], found["lon"][0]
+    [time] = [d for d in dims if d not in (lat, lon)]
+    return Dimensions(time=time, lat=lat, lon=lon, lat_coordinate=lat_name, lon_coordinate=lon_name)
+
+
 def _regular_step(values: np.ndarray, name: str) -> float:
     if values.size < 2:
         raise NormalisationError(f"{name} has fewer than 2 values")

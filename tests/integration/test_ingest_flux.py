@@ -199,6 +199,53 @@ def test_missing_value_vector_and_months_since_a_month(tmp_path, run_cli, conn):
     assert_round_trip(conn, "vegas", "VEGAS", months, north_up(expected, lats, lons) * 1000 * 86400 * 30)
 
 
+@pytest.mark.parametrize("dims", [("time", "lat", "lon"), ("time", "lon", "lat"), ("lat", "lon", "time")])
+def test_dimension_order_is_read_from_the_coordinates(tmp_path, run_cli, conn, dims):
+    """A field written (time, lon, lat), or with time last, stores what xarray's transpose to (time, lat, lon)
+    of the file gives; the window (every latitude and longitude inside 0..90) let a positional reading load it
+    transposed."""
+    import xarray as xr
+
+    lats, lons = np.arange(39.75, 20, -0.5), np.arange(75.25, 90, 0.5)  # 40 x 30 cells
+    year = {("time", "lat", "lon"): 2003, ("time", "lon", "lat"): 2004, ("lat", "lon", "time"): 2005}[dims]
+    raw = field(12, lats, lons, 3e-8, seed=36)
+    path = tmp_path / f"VEGAS_{'_'.join(dims)}.nc"
+    write_trendy(path, raw, lats, lons, np.cumsum([0] + NOLEAP[:-1]) + 15.0, f"days since {year}-01-01",
+                 "noleap", dims=dims)
+    with xr.open_dataset(path) as ds:
+        assert ds["nbp"].dims == dims
+        in_order = ds["nbp"].transpose("time", "lat", "lon")
+        file_lats, file_lons, values = ds["lat"].values, ds["lon"].values, in_order.values.astype(float)
+    ingest(run_cli, path, "--product", "vegas", "--member", "VEGAS")
+    factor = 1000.0 * 86400.0 * np.array(NOLEAP, dtype=float)
+    expected = north_up(values, file_lats, file_lons) * factor[:, None, None]
+    assert_round_trip(conn, "vegas", "VEGAS", [(year, m) for m in range(1, 13)], expected)
+    grid = conn.execute("select g.west, g.north, g.nx, g.ny from raw.grid g join raw.load_batch b using (grid_id) "
+                        "where b.file_path = %s order by b.batch_id desc limit 1", [str(path.resolve())]).fetchone()
+    assert grid == (75.0, 40.0, 30, 40)
+
+
+@pytest.mark.bad_input
+def test_dimensions_without_latitude_or_longitude_are_refused(tmp_path, run_cli, conn):
+    import netCDF4
+
+    path = tmp_path / "VEGAS_S3_nbp.nc"
+    with netCDF4.Dataset(path, "w") as ds:
+        for name, size in (("time", 2), ("row", 4), ("column", 5)):
+            ds.createDimension(name, size)
+        t = ds.createVariable("time", "f8", ("time",))
+        t.units, t.calendar, t[:] = "days since 2003-01-01", "noleap", [15.0, 45.0]
+        nbp = ds.createVariable("nbp", "f4", ("time", "row", "column"))
+        nbp.units, nbp[:] = "kg m-2 s-1", np.full((2, 4, 5), 1e-8, np.float32)
+    before = database_fingerprint(conn)
+    result = run_cli("ingest", "flux", path, "--product", "vegas")
+    lines = result.stderr.strip().splitlines()
+    assert result.returncode == 1 and len(lines) == 1, result.stderr
+    assert str(path) in lines[0] and "nbp has dimensions (time, row, column)" in lines[0], lines[0]
+    assert "cannot be matched to (time, lat, lon)" in lines[0], lines[0]
+    assert database_fingerprint(conn) == before
+
+
 def test_ambiguous_file_units_refused_and_given_in_the_catalog(tmp_path, run_cli, conn):
     """MODIS-style `g C m-2 8day-1` (per 8-day period; UDUNITS: 8 x day-1) is refused, pointing to the catalog,
     whose `units` then replace the file's."""
@@ -230,6 +277,40 @@ def test_ambiguous_file_units_refused_and_given_in_the_catalog(tmp_path, run_cli
 
 
 @pytest.mark.bad_input
+def test_force_loads_an_already_loaded_file_again_after_a_catalog_correction(tmp_path, run_cli, conn):
+    """A file loaded with the catalog's wrong sign is 'already loaded' when the catalog is corrected, the
+    message says --force, and --force loads it again with the corrected sign: every month rewritten."""
+    import yaml
+
+    lats, lons = np.arange(35.25, 40, 0.5), np.arange(85.25, 90, 0.5)
+    raw = field(12, lats, lons, 3.0, seed=41)
+    days = np.array([15.5, 45.0, 74.5, 105.0, 135.5, 166.0, 196.5, 227.5, 258.0, 288.5, 319.0, 349.5]) + 365 * 313
+    path = tmp_path / "VEGAS_S3_nbp.nc"
+    write_trendy(path, raw, lats, lons, days, "days since 1700-01-01", "noleap", units="g C m-2 d-1")
+    document = yaml.safe_load(EXTRA_CATALOG.read_text(encoding="utf-8"))
+
+    def catalog(sign: int) -> Path:
+        document["products"]["vegas"] = {"family": "netcdf", "kind": "bottom-up", "variable": "nbp", "sign": sign,
+                                         "time": {"rule": "cf"}, "members": ["VEGAS"]}
+        written = tmp_path / f"catalog_{sign}.yaml"
+        written.write_text(yaml.safe_dump(document), encoding="utf-8")
+        return written
+
+    months = [(2013, m) for m in range(1, 13)]
+    expected = north_up(raw.astype(float), lats, lons) * np.array(NOLEAP, dtype=float)[:, None, None]
+    ingest(run_cli, path, "--product", "vegas", "--catalog", catalog(-1))
+    assert_round_trip(conn, "vegas", "VEGAS", months, -expected)
+    again = run_cli("ingest", "flux", path, "--product", "vegas", "--catalog", catalog(1))
+    assert again.returncode == 0 and "already loaded" in again.stderr and "--force" in again.stderr, again.stderr
+    assert_round_trip(conn, "vegas", "VEGAS", months, -expected)
+    forced = ingest(run_cli, path, "--product", "vegas", "--catalog", catalog(1), "--force")
+    assert "already loaded" not in forced
+    assert_round_trip(conn, "vegas", "VEGAS", months, expected)
+    signs = conn.execute("select sign_applied from raw.load_batch where file_path = %s order by batch_id",
+                         [str(path.resolve())]).fetchall()
+    assert signs == [(-1,), (1,)]
+
+
 @pytest.mark.parametrize("with_bounds", [False, True])
 def test_annual_time_axis_is_refused(tmp_path, run_cli, conn, with_bounds):
     """TRENDY's annual-only files (mid-year stamps) were stored as each year's July."""

@@ -8,6 +8,7 @@ import numpy as np
 import pytest
 
 from sinkload.normalize import (
+    Coordinate,
     Grid,
     NormalisationError,
     axis_order,
@@ -15,6 +16,7 @@ from sinkload.normalize import (
     check_months,
     check_valid_share,
     days_in_month,
+    match_dimensions,
     months_from_cf_bounds,
     months_from_cf_time,
     months_from_start_date,
@@ -218,3 +220,43 @@ def test_valid_share_over_the_region():
         check_valid_share(values, (slice(5, 7), slice(5, 7)), 0.0, "test")  # none valid: refused even at 0
     with pytest.raises(NormalisationError, match="does not cover"):
         check_valid_share(values, (slice(0, 0), slice(0, 10)), 0.0, "test")
+
+
+@pytest.mark.parametrize(("dims", "coordinates", "expected"), [
+    # the usual names, in either order
+    (("time", "lat", "lon"), {"lat": [Coordinate("lat")], "lon": [Coordinate("lon")]}, ("time", "lat", "lon")),
+    (("time", "lon", "lat"), {"lat": [Coordinate("lat")], "lon": [Coordinate("lon")]}, ("time", "lat", "lon")),
+    (("n_months", "longitude", "latitude"), {"latitude": [Coordinate("LATITUDE")], "longitude": [Coordinate("Longitude")]},
+     ("n_months", "latitude", "longitude")),
+    # CF units, standard_name and axis before names: `a` and `b` say nothing by their names
+    (("t", "a", "b"), {"a": [Coordinate("a", units="degrees_east")], "b": [Coordinate("b", units="degree_N")]},
+     ("t", "b", "a")),
+    (("a", "b", "t"), {"a": [Coordinate("a", standard_name="latitude")], "b": [Coordinate("b", axis="X")]},
+     ("t", "a", "b")),
+    # units outrank the name (a file whose `x` holds latitudes in degrees_north)
+    (("time", "x", "y"), {"x": [Coordinate("x", units="degrees_north")], "y": [Coordinate("y", units="degrees_east")]},
+     ("time", "x", "y")),
+    # dimensions without a variable of their name: the 1-D variables along them
+    (("time", "nlon", "nlat"), {"nlon": [Coordinate("lon")], "nlat": [Coordinate("area"), Coordinate("lat")]},
+     ("time", "nlat", "nlon")),
+])
+def test_dimensions_are_matched_by_their_coordinates(dims, coordinates, expected):
+    found = match_dimensions("nbp", dims, coordinates)
+    assert (found.time, found.lat, found.lon) == expected
+
+
+@pytest.mark.parametrize(("dims", "coordinates", "words"), [
+    (("time", "row", "column"), {}, "no latitude coordinate variable"),
+    (("time", "lat", "col"), {"lat": [Coordinate("lat")], "col": [Coordinate("col", units="m")]},
+     "no longitude coordinate variable"),
+    (("lat", "lat2", "lon"), {"lat": [Coordinate("lat")], "lat2": [Coordinate("lat2", axis="Y")],
+                              "lon": [Coordinate("lon")]}, "lat and lat2 are both latitude"),
+    (("lat", "lon"), {"lat": [Coordinate("lat")], "lon": [Coordinate("lon")]}, "three distinct dimensions"),
+    (("time", "cell", "lon"), {"cell": [Coordinate("lat"), Coordinate("lon2", units="degrees_east")],
+                               "lon": [Coordinate("lon")]}, "cell's coordinates say both"),
+])
+def test_unmatched_dimensions_are_refused_naming_the_variable_and_its_dimensions(dims, coordinates, words):
+    with pytest.raises(NormalisationError, match=r"^nbp has dimensions \(") as caught:
+        match_dimensions("nbp", dims, coordinates)
+    assert f"({', '.join(dims)})" in str(caught.value) and words in str(caught.value)
+    assert "cannot be matched to (time, lat, lon)" in str(caught.value) and "\n" not in str(caught.value)

@@ -16,10 +16,13 @@ import xarray as xr
 
 from sinkload.errors import file_error
 from sinkload.normalize import (
+    Coordinate,
+    Dimensions,
     axis_order,
     calendar_name,
     check_monthly_steps,
     check_months,
+    match_dimensions,
     months_from_cf_bounds,
     months_from_cf_time,
     months_from_first,
@@ -30,13 +33,16 @@ from sinkload.readers.base import FluxSource, resolve_units, wrap
 if TYPE_CHECKING:
     from sinkload.catalog import Product
 
-LAT_NAMES = ("latitude", "lat", "lat_FULL", "y")
-LON_NAMES = ("longitude", "lon", "lon_FULL", "x")
 
+def _coordinates(ds: xr.Dataset, dims: tuple[str, ...], names: tuple[str, ...]) -> dict[str, list[Coordinate]]:
+    """Each dimension's 1-D coordinate variables: the one named like it, else those along it (file order)."""
+    def described(name: str) -> Coordinate:
+        attrs = ds.variables[name].attrs
+        return Coordinate(name, attrs.get("units"), attrs.get("standard_name"), attrs.get("axis"))
 
-def _first(names: tuple[str, ...], available) -> str | None:
-    lowered = {name.lower(): name for name in available}
-    return next((lowered[n.lower()] for n in names if n.lower() in lowered), None)
+    return {dim: [described(dim)] if dim in ds.variables and ds.variables[dim].dims == (dim,)
+            else [described(n) for n in names if n in ds.variables and ds.variables[n].dims == (dim,)]
+            for dim in dims}
 
 
 def _open(path: Path) -> tuple[xr.Dataset, tuple[str, ...]]:
@@ -104,19 +110,26 @@ def _months(ds: xr.Dataset, time_dim: str, n: int, product: Product, path: Path)
     return months, calendar
 
 
-def _month_reader(var: xr.Variable, time_dim: str) -> tuple[Callable[[int], np.ndarray], tuple[float, ...]]:
-    """Month k's raw values as the file stores them, and the fill values normalisation is to mask. A packed
-    variable (scale_factor / add_offset) is unpacked here, its fill values masked before unpacking."""
+def _month_reader(var: xr.Variable, dims: Dimensions) -> tuple[Callable[[int], np.ndarray], tuple[float, ...]]:
+    """Month k's raw values as the file stores them, as (lat, lon) whatever the file's order, and the fill
+    values normalisation is to mask. A packed variable (scale_factor / add_offset) is unpacked here, its fill
+    values masked before unpacking."""
+    rest = [d for d in var.dims if d != dims.time]
+    axes = (rest.index(dims.lat), rest.index(dims.lon))
+
+    def stored(k: int) -> np.ndarray:
+        return np.transpose(var.isel({dims.time: k}).values, axes)
+
     # CF: missing_value may be a vector, every value of which is missing
     fills = tuple(float(v) for a in ("_FillValue", "missing_value") if a in var.attrs
                   for v in np.atleast_1d(var.attrs[a]))
     scale, offset = float(var.attrs.get("scale_factor", 1.0)), float(var.attrs.get("add_offset", 0.0))
     if scale == 1.0 and offset == 0.0:
         # + 0.0 turns a stored -0.0 into 0.0, as unpacking does: zeros keep one sign after the sign flip.
-        return lambda k: np.add(var.isel({time_dim: k}).values, 0.0, dtype=np.float64), fills
+        return lambda k: np.add(stored(k), 0.0, dtype=np.float64), fills
 
     def unpack(k: int) -> np.ndarray:
-        raw = var.isel({time_dim: k}).values.astype(np.float64)
+        raw = stored(k).astype(np.float64)
         for fill in fills:
             raw[raw == fill] = np.nan
         return raw * scale + offset
@@ -130,22 +143,18 @@ def open_source(path: Path, product: Product) -> FluxSource:
         if product.variable not in ds.variables:
             raise file_error(path, f"no variable {product.variable!r} (has: {', '.join(names)})")
         var = ds.variables[product.variable]
-        dims = var.dims
-        if len(dims) != 3:
-            raise file_error(path, f"{product.variable} has dimensions {dims}, expected (time, lat, lon)")
-        time_dim, lat_dim, lon_dim = dims
-        if var.shape[0] == 0:
-            raise file_error(path, f"{product.variable} has no time steps (0 records along {time_dim})")
-        lat_name = lat_dim if lat_dim in ds.variables else _first(LAT_NAMES, names)
-        lon_name = lon_dim if lon_dim in ds.variables else _first(LON_NAMES, names)
-        if not lat_name or not lon_name:
-            raise file_error(path, "no latitude/longitude coordinate variables")
-        order = wrap(path, lambda: axis_order(_scaled(ds.variables[lat_name]), _scaled(ds.variables[lon_name])))
-        months, calendar = wrap(path, lambda: _months(ds, time_dim, var.shape[0], product, path))
+        dims = wrap(path, lambda: match_dimensions(product.variable, var.dims,
+                                                   _coordinates(ds, var.dims, names)))
+        n_steps = var.sizes[dims.time]
+        if n_steps == 0:
+            raise file_error(path, f"{product.variable} has no time steps (0 records along {dims.time})")
+        order = wrap(path, lambda: axis_order(_scaled(ds.variables[dims.lat_coordinate]),
+                                              _scaled(ds.variables[dims.lon_coordinate])))
+        months, calendar = wrap(path, lambda: _months(ds, dims.time, n_steps, product, path))
         wrap(path, lambda: check_months(months, product.n_months))
         units = _text(var, product.variable, "units", path)
         unit, assumed = resolve_units(path, units, product.units_default, product.units)
-        read, fills = _month_reader(var, time_dim)
+        read, fills = _month_reader(var, dims)
         return FluxSource(path=path, variable=product.variable, units_found=units, unit=unit,
                           units_assumed=assumed, calendar=calendar, months=months, order=order, read_raw=read,
                           close=ds.close, fill_values=fills)
