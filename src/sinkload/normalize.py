@@ -441,6 +441,28 @@ def check_months(months: list[YearMonth], expected_count: int | None = None) -> 
 
 # -- values ------------------------------------------------------------------------------------------------
 
+def cf_integer_dtype(dtype: np.dtype, unsigned: object) -> np.dtype:
+    """The integer type a NetCDF variable's stored values are to be read as under CF's `_Unsigned`: a signed
+    integer type with `_Unsigned = "true"` (NETCDF3 has no unsigned types) is its unsigned counterpart of the same
+    size, an unsigned one with `"false"` its signed counterpart; any other type or attribute keeps the type."""
+    dtype = np.dtype(dtype)
+    flag = unsigned.strip().lower() if isinstance(unsigned, str) else None
+    if dtype.kind == "i" and flag == "true":
+        return np.dtype(f"u{dtype.itemsize}")
+    if dtype.kind == "u" and flag == "false":
+        return np.dtype(f"i{dtype.itemsize}")
+    return dtype
+
+
+def as_cf_integers(values: object, stored: np.dtype, read_as: np.dtype) -> np.ndarray:
+    """Values of the stored integer type (the data, or a fill value attribute) reinterpreted bit for bit as
+    `read_as` (cf_integer_dtype's): int8 -56 is uint8 200."""
+    array = np.asarray(values)
+    if np.dtype(read_as) == np.dtype(stored):
+        return array
+    return array.astype(stored).view(read_as)
+
+
 def mask_fill(values: np.ndarray, fill_values: tuple[float, ...] = ()) -> np.ndarray:
     """float64 copy with fill values (declared ones, +-1e20-like, -99999, -9999) as NaN."""
     out = np.array(values, dtype=np.float64)

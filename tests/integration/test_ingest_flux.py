@@ -246,6 +246,41 @@ def test_dimensions_without_latitude_or_longitude_are_refused(tmp_path, run_cli,
     assert database_fingerprint(conn) == before
 
 
+@pytest.mark.parametrize("packed", [True, False])
+def test_unsigned_bytes_are_read_as_xarray_decodes_them(tmp_path, run_cli, conn, packed):
+    """NETCDF3 has no unsigned types: byte data with `_Unsigned = "true"` (200 stored as -56), with and without
+    scale_factor / add_offset, and a _FillValue of 255 stored as -1. The signed reading stored 200 as -56."""
+    import netCDF4
+    import xarray as xr
+
+    lats, lons = np.arange(44.75, 40, -0.5), np.arange(100.25, 105, 0.5)
+    counts = np.random.default_rng(37).integers(0, 255, (12, lats.size, lons.size)).astype(np.uint8)
+    counts[:, 0, :2], counts[:, 1, 1] = 255, 200  # the fill value; a value above 127
+    path = tmp_path / "VEGAS_S3_nbp_unsigned.nc"
+    with netCDF4.Dataset(path, "w", format="NETCDF3_CLASSIC") as ds:
+        for name, size in (("time", 12), ("lat", lats.size), ("lon", lons.size)):
+            ds.createDimension(name, size)
+        ds.createVariable("lat", "f4", ("lat",))[:] = lats
+        ds.createVariable("lon", "f4", ("lon",))[:] = lons
+        t = ds.createVariable("time", "f8", ("time",))
+        t.units, t.calendar, t[:] = "days since 2006-01-01", "noleap", np.cumsum([0] + NOLEAP[:-1]) + 15.0
+        nbp = ds.createVariable("nbp", "i1", ("time", "lat", "lon"), fill_value=np.int8(-1))
+        nbp.set_auto_maskandscale(False)
+        nbp.setncattr("_Unsigned", "true")
+        nbp.units = "kg m-2 s-1" if packed else "g C m-2 month-1"
+        if packed:
+            nbp.scale_factor, nbp.add_offset = np.float32(1e-10), np.float32(1e-9)
+        nbp[:] = counts.view(np.int8)
+    with xr.open_dataset(path, decode_times=False) as ds:
+        decoded = ds["nbp"].values.astype(float)
+    assert np.isnan(decoded[:, 0, :2]).all() and np.isfinite(decoded[:, 1:, :]).all()
+    assert decoded[0, 1, 1] == pytest.approx(200 * 1e-10 + 1e-9 if packed else 200, rel=1e-6)
+    ingest(run_cli, path, "--product", "vegas", "--member", "VEGAS")
+    factor = 1000.0 * 86400.0 * np.array(NOLEAP, dtype=float) if packed else np.ones(12)
+    assert_round_trip(conn, "vegas", "VEGAS", [(2006, m) for m in range(1, 13)],
+                      north_up(decoded, lats, lons) * factor[:, None, None])
+
+
 def test_ambiguous_file_units_refused_and_given_in_the_catalog(tmp_path, run_cli, conn):
     """MODIS-style `g C m-2 8day-1` (per 8-day period; UDUNITS: 8 x day-1) is refused, pointing to the catalog,
     whose `units` then replace the file's."""

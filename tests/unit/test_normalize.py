@@ -11,7 +11,9 @@ from sinkload.normalize import (
     Coordinate,
     Grid,
     NormalisationError,
+    as_cf_integers,
     axis_order,
+    cf_integer_dtype,
     check_monthly_steps,
     check_months,
     check_valid_share,
@@ -260,3 +262,17 @@ def test_unmatched_dimensions_are_refused_naming_the_variable_and_its_dimensions
         match_dimensions("nbp", dims, coordinates)
     assert f"({', '.join(dims)})" in str(caught.value) and words in str(caught.value)
     assert "cannot be matched to (time, lat, lon)" in str(caught.value) and "\n" not in str(caught.value)
+
+
+def test_unsigned_attribute_gives_the_integer_type_the_values_are_read_as():
+    assert cf_integer_dtype(np.dtype("i1"), "true") == np.dtype("u1")
+    assert cf_integer_dtype(np.dtype("i2"), " True ") == np.dtype("u2")
+    assert cf_integer_dtype(np.dtype("u4"), "false") == np.dtype("i4")
+    for dtype, flag in (("i1", None), ("i1", "false"), ("u1", "true"), ("f4", "true"), ("i1", 1)):
+        assert cf_integer_dtype(np.dtype(dtype), flag) == np.dtype(dtype)
+    stored = np.array([-56, -1, 0, 127, -128], np.int8)
+    np.testing.assert_array_equal(as_cf_integers(stored, np.dtype("i1"), np.dtype("u1")), [200, 255, 0, 127, 128])
+    assert as_cf_integers(np.int8(-1), np.dtype("i1"), np.dtype("u1")) == 255  # a _FillValue attribute
+    assert as_cf_integers(np.array([-1], np.int16), np.dtype("i2"), np.dtype("u2"))[0] == 65535
+    assert as_cf_integers(np.array([200], np.uint8), np.dtype("u1"), np.dtype("i1"))[0] == -56
+    np.testing.assert_array_equal(as_cf_integers(stored, np.dtype("i1"), np.dtype("i1")), stored)

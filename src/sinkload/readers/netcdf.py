@@ -18,8 +18,10 @@ from sinkload.errors import file_error
 from sinkload.normalize import (
     Coordinate,
     Dimensions,
+    as_cf_integers,
     axis_order,
     calendar_name,
+    cf_integer_dtype,
     check_monthly_steps,
     check_months,
     match_dimensions,
@@ -113,16 +115,18 @@ def _months(ds: xr.Dataset, time_dim: str, n: int, product: Product, path: Path)
 def _month_reader(var: xr.Variable, dims: Dimensions) -> tuple[Callable[[int], np.ndarray], tuple[float, ...]]:
     """Month k's raw values as the file stores them, as (lat, lon) whatever the file's order, and the fill
     values normalisation is to mask. A packed variable (scale_factor / add_offset) is unpacked here, its fill
-    values masked before unpacking."""
+    values masked before unpacking. Integers with CF's `_Unsigned` are read as their unsigned (or signed) type
+    first, their fill values too, as netCDF4 and xarray do."""
     rest = [d for d in var.dims if d != dims.time]
     axes = (rest.index(dims.lat), rest.index(dims.lon))
+    read_as = cf_integer_dtype(var.dtype, var.attrs.get("_Unsigned"))
 
     def stored(k: int) -> np.ndarray:
-        return np.transpose(var.isel({dims.time: k}).values, axes)
+        return np.transpose(as_cf_integers(var.isel({dims.time: k}).values, var.dtype, read_as), axes)
 
     # CF: missing_value may be a vector, every value of which is missing
     fills = tuple(float(v) for a in ("_FillValue", "missing_value") if a in var.attrs
-                  for v in np.atleast_1d(var.attrs[a]))
+                  for v in np.atleast_1d(as_cf_integers(var.attrs[a], var.dtype, read_as)))
     scale, offset = float(var.attrs.get("scale_factor", 1.0)), float(var.attrs.get("add_offset", 0.0))
     if scale == 1.0 and offset == 0.0:
         # + 0.0 turns a stored -0.0 into 0.0, as unpacking does: zeros keep one sign after the sign flip.
