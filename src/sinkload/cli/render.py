@@ -53,7 +53,8 @@ def print_flux_notes(summary: IngestSummary, err: Console) -> None:
                   soft_wrap=True, markup=False)
     for r in summary.results:
         if r.status == FileStatus.ALREADY_LOADED:
-            err.print(f"{shown(r.path)}: already loaded (same sha256 for {r.product}/{r.member}), nothing to do",
+            err.print(f"{shown(r.path)}: already loaded (same sha256 for {r.product}/{r.member}), nothing to do "
+                      "(--force loads it again)",
                       soft_wrap=True, markup=False)
 
 

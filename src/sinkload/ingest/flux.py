@@ -239,9 +239,11 @@ def _check_share(source: FluxSource, k: int, values, window, min_share: float, l
 # -- the command ------------------------------------------------------------------------------------------
 
 def ingest_paths(warehouse: Warehouse, paths: list[Path], product: str, member: str | None = None,
-                 catalog_path: Path | None = None, progress: MonthProgress | None = None) -> IngestSummary:
+                 catalog_path: Path | None = None, progress: MonthProgress | None = None,
+                 force: bool = False) -> IngestSummary:
     """Load flux files (or folders) of one catalog product in one transaction; returns what was loaded,
-    already loaded and skipped."""
+    already loaded and skipped. `force` loads a file even when it is already loaded (after a catalog or
+    loader correction): its months are read again, and those whose values changed are rewritten."""
     entry = load_catalog(catalog_path or warehouse.settings.catalog).product(product)
     files, skipped = collect_files([Path(p) for p in paths], entry)
     if not files:
@@ -253,7 +255,7 @@ def ingest_paths(warehouse: Warehouse, paths: list[Path], product: str, member: 
         raise error
     with warehouse.loading() as conn:
         for path in files:  # one file open at a time: memory does not grow with the number of files
-            summary.results.append(_ingest_one(conn, entry, path, member, progress))
+            summary.results.append(_ingest_one(conn, entry, path, member, progress, force))
     return summary
 
 
@@ -269,11 +271,11 @@ def check_metadata(path: Path, entry: Product, member: str | None = None) -> Cla
 
 
 def _ingest_one(conn: psycopg.Connection, entry: Product, path: Path, member: str | None,
-                progress: MonthProgress | None) -> FileResult:
+                progress: MonthProgress | None, force: bool) -> FileResult:
     started = time.perf_counter()
     name = entry.member_for(path, member)
     sha256 = sha256_of(path)
-    if already_loaded(conn, entry.name, name, sha256):
+    if not force and already_loaded(conn, entry.name, name, sha256):
         return FileResult(path, entry.name, name, FileStatus.ALREADY_LOADED)
     source = open_flux(path, entry)
     try:
