@@ -312,6 +312,25 @@ def test_ambiguous_file_units_refused_and_given_in_the_catalog(tmp_path, run_cli
 
 
 @pytest.mark.bad_input
+def test_a_file_named_twice_is_loaded_once(tmp_path, run_cli, conn):
+    """The same file given as itself, through its folder and through a link is one file, not two files holding
+    the member's months (which is refused)."""
+    lats, lons = np.arange(35.25, 40, 0.5), np.arange(85.25, 90, 0.5)
+    raw = field(12, lats, lons, 3.0, seed=43)
+    days = np.array([15.5, 45.0, 74.5, 105.0, 135.5, 166.0, 196.5, 227.5, 258.0, 288.5, 319.0, 349.5]) + 365 * 314
+    folder, links = tmp_path / "files", tmp_path / "links"
+    folder.mkdir()
+    links.mkdir()
+    path = folder / "VEGAS_S3_nbp.nc"
+    write_trendy(path, raw, lats, lons, days, "days since 1700-01-01", "noleap", units="g C m-2 d-1")
+    (links / path.name).symlink_to(path)
+    ingest(run_cli, folder, path, links / path.name, "--product", "vegas")
+    assert conn.execute("select count(*) from raw.load_batch where sha256 = (select sha256 from raw.load_batch "
+                        "where file_path = %s limit 1)", [str(path.resolve())]).fetchone()[0] == 1
+    assert_round_trip(conn, "vegas", "VEGAS", [(2014, m) for m in range(1, 13)],
+                      north_up(raw.astype(float), lats, lons) * np.array(NOLEAP, dtype=float)[:, None, None])
+
+
 def test_force_loads_an_already_loaded_file_again_after_a_catalog_correction(tmp_path, run_cli, conn):
     """A file loaded with the catalog's wrong sign is 'already loaded' when the catalog is corrected, the
     message says --force, and --force loads it again with the corrected sign: every month rewritten."""

@@ -64,8 +64,9 @@ def is_flux_file(relative: Path) -> bool:
 
 
 def collect_files(paths: list[Path], product: Product) -> tuple[list[Path], list[Path]]:
-    """Flux files among `paths` (folders walked, hidden files passed over) and those the catalog skips."""
-    found, skipped = [], []
+    """Flux files among `paths` (folders walked, hidden files passed over) and those the catalog skips, each
+    once however often it is named (a file and its folder, a path and a link to it)."""
+    found, skipped, seen = [], [], set()
     for path in paths:
         if not path.exists():
             raise file_error(path, "file not found")
@@ -73,6 +74,9 @@ def collect_files(paths: list[Path], product: Product) -> tuple[list[Path], list
         for candidate in candidates:
             if path.is_dir() and not is_flux_file(candidate.relative_to(path)):
                 continue
+            if candidate.resolve() in seen:
+                continue
+            seen.add(candidate.resolve())
             (skipped if product.skips(candidate.name) else found).append(candidate)
     return found, skipped
 
