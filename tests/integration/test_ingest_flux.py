@@ -117,6 +117,21 @@ def test_ensmean_without_time_or_units(tmp_path, run_cli, conn):
     assert batch[4] == cf_units.Unit("g m-2 yr-1").definition
 
 
+def test_units_under_another_attribute_name_are_refused_not_defaulted(tmp_path, run_cli, conn):
+    """An EnsMean file (no `units`: the catalog's default applies) that says its units as `unit` is refused:
+    the default would be wrong by the ratio of the two."""
+    import netCDF4
+
+    path = write_mip_ensmean(tmp_path, field(72, LAT_1DEG, LON_1DEG, 200.0, seed=8))
+    with netCDF4.Dataset(path, "a") as ds:
+        ds.variables["land"].setncattr("unit", "g C m-2 d-1")
+    before = database_fingerprint(conn)
+    result = run_cli("ingest", "flux", path, "--product", "oco2_v10_mip_lnlgis_ensmean")
+    assert result.returncode == 1 and len(result.stderr.strip().splitlines()) == 1, result.stderr
+    assert str(path) in result.stderr and "`unit`" in result.stderr and "`units:`" in result.stderr
+    assert database_fingerprint(conn) == before
+
+
 def write_mip_ensmean(folder: Path, raw: np.ndarray) -> Path:
     path = folder / "EnsMean_gridded_fluxes_LNLGIS.nc4"
     write_mip(path, raw, LAT_1DEG, LON_1DEG, MONTHS_72, time_units=None, time_dim="n_months", units=None)

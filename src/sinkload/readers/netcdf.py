@@ -90,6 +90,15 @@ def _text(variable: xr.Variable, label: str, name: str, path: Path) -> str | Non
     raise file_error(path, f"{label}'s {name} attribute is the number {np.asarray(value).tolist()!r}, not text")
 
 
+def _refuse_misnamed_units(variable: xr.Variable, label: str, path: Path) -> None:
+    """Without `units`, a units-like attribute (`unit`, `Units`, `UNITS`...) means the file does say its units,
+    only not where CF reads them: refused, rather than given the catalog's default, which may not be those."""
+    for name, value in variable.attrs.items():
+        if name != "units" and name.lower().rstrip("s") == "unit":
+            raise file_error(path, f"{label} has no `units` attribute but has `{name}` = {str(value)!r}, which CF "
+                                   "does not read as units; give the product's units in the catalog (`units:`)")
+
+
 def _months(ds: xr.Dataset, time_dim: str, n: int, product: Product, path: Path) -> tuple[list, str]:
     time_var = ds.variables.get(time_dim) if time_dim in ds.variables else ds.variables.get("time")
     units, calendar, bounds = ((_text(time_var, "time", a, path) for a in ("units", "calendar", "bounds"))
@@ -157,6 +166,8 @@ def open_source(path: Path, product: Product) -> FluxSource:
         months, calendar = wrap(path, lambda: _months(ds, dims.time, n_steps, product, path))
         wrap(path, lambda: check_months(months, product.n_months))
         units = _text(var, product.variable, "units", path)
+        if units is None and not product.units:
+            _refuse_misnamed_units(var, product.variable, path)
         unit, assumed = resolve_units(path, units, product.units_default, product.units)
         read, fills = _month_reader(var, dims)
         return FluxSource(path=path, variable=product.variable, units_found=units, unit=unit,
