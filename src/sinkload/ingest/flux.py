@@ -74,9 +74,10 @@ def collect_files(paths: list[Path], product: Product) -> tuple[list[Path], list
         for candidate in candidates:
             if path.is_dir() and not is_flux_file(candidate.relative_to(path)):
                 continue
-            if candidate.resolve() in seen:
+            resolved = candidate.resolve()
+            if resolved in seen:
                 continue
-            seen.add(candidate.resolve())
+            seen.add(resolved)
             (skipped if product.skips(candidate.name) else found).append(candidate)
     return found, skipped
 
