@@ -463,6 +463,40 @@ def as_cf_integers(values: object, stored: np.dtype, read_as: np.dtype) -> np.nd
     return array.astype(stored).view(read_as)
 
 
+ALL_VALID = (-np.inf, np.inf)
+
+
+def valid_interval(attrs: dict, stored: np.dtype, read_as: np.dtype) -> tuple[float, float]:
+    """CF's valid_range, or valid_min / valid_max, as (low, high) in the stored (packed) values' units: values
+    outside are missing. Neither attribute: every value is valid. A valid_range that is not two numbers, or
+    bounds that are not numbers or are inverted, raise NormalisationError."""
+    def numbers(name: str, count: int) -> list[float]:
+        try:
+            values = np.atleast_1d(as_cf_integers(attrs[name], stored, read_as)).astype(np.float64)
+        except (TypeError, ValueError):
+            raise NormalisationError(f"{name} {attrs[name]!r} is not numeric") from None
+        if values.size != count or np.isnan(values).any():
+            raise NormalisationError(f"{name} {attrs[name]!r} is not {'two numbers' if count == 2 else 'a number'}")
+        return list(values)
+
+    if "valid_range" in attrs:
+        low, high = numbers("valid_range", 2)
+    else:
+        low = numbers("valid_min", 1)[0] if "valid_min" in attrs else -np.inf
+        high = numbers("valid_max", 1)[0] if "valid_max" in attrs else np.inf
+    if low > high:
+        raise NormalisationError(f"the valid range [{low:g}, {high:g}] is empty (its low end is above its high end)")
+    return low, high
+
+
+def mask_outside(values: np.ndarray, interval: tuple[float, float]) -> np.ndarray:
+    """`values` (float, modified in place and returned) with those outside the closed `interval` as NaN."""
+    if interval != ALL_VALID:
+        with np.errstate(invalid="ignore"):
+            values[(values < interval[0]) | (values > interval[1])] = np.nan
+    return values
+
+
 def mask_fill(values: np.ndarray, fill_values: tuple[float, ...] = ()) -> np.ndarray:
     """float64 copy with fill values (declared ones, +-1e20-like, -99999, -9999) as NaN."""
     out = np.array(values, dtype=np.float64)

@@ -261,6 +261,16 @@ def test_dimensions_without_latitude_or_longitude_are_refused(tmp_path, run_cli,
     assert database_fingerprint(conn) == before
 
 
+def write_noleap_2006_axes(ds, lats: np.ndarray, lons: np.ndarray) -> None:
+    """Dimensions and coordinates of a 12-month VEGAS-style file (noleap 2006) in an open netCDF4 Dataset."""
+    for name, size in (("time", 12), ("lat", lats.size), ("lon", lons.size)):
+        ds.createDimension(name, size)
+    ds.createVariable("lat", "f4", ("lat",))[:] = lats
+    ds.createVariable("lon", "f4", ("lon",))[:] = lons
+    t = ds.createVariable("time", "f8", ("time",))
+    t.units, t.calendar, t[:] = "days since 2006-01-01", "noleap", np.cumsum([0] + NOLEAP[:-1]) + 15.0
+
+
 @pytest.mark.parametrize("packed", [True, False])
 def test_unsigned_bytes_are_read_as_xarray_decodes_them(tmp_path, run_cli, conn, packed):
     """NETCDF3 has no unsigned types: byte data with `_Unsigned = "true"` (200 stored as -56), with and without
@@ -273,12 +283,7 @@ def test_unsigned_bytes_are_read_as_xarray_decodes_them(tmp_path, run_cli, conn,
     counts[:, 0, :2], counts[:, 1, 1] = 255, 200  # the fill value; a value above 127
     path = tmp_path / "VEGAS_S3_nbp_unsigned.nc"
     with netCDF4.Dataset(path, "w", format="NETCDF3_CLASSIC") as ds:
-        for name, size in (("time", 12), ("lat", lats.size), ("lon", lons.size)):
-            ds.createDimension(name, size)
-        ds.createVariable("lat", "f4", ("lat",))[:] = lats
-        ds.createVariable("lon", "f4", ("lon",))[:] = lons
-        t = ds.createVariable("time", "f8", ("time",))
-        t.units, t.calendar, t[:] = "days since 2006-01-01", "noleap", np.cumsum([0] + NOLEAP[:-1]) + 15.0
+        write_noleap_2006_axes(ds, lats, lons)
         nbp = ds.createVariable("nbp", "i1", ("time", "lat", "lon"), fill_value=np.int8(-1))
         nbp.set_auto_maskandscale(False)
         nbp.setncattr("_Unsigned", "true")
@@ -294,6 +299,62 @@ def test_unsigned_bytes_are_read_as_xarray_decodes_them(tmp_path, run_cli, conn,
     factor = 1000.0 * 86400.0 * np.array(NOLEAP, dtype=float) if packed else np.ones(12)
     assert_round_trip(conn, "vegas", "VEGAS", [(2006, m) for m in range(1, 13)],
                       north_up(decoded, lats, lons) * factor[:, None, None])
+
+
+@pytest.mark.parametrize(("packed", "attributes"), [
+    (False, {"valid_range": [-2.0, 2.0]}),
+    (False, {"valid_min": -2.0}),
+    (True, {"valid_range": [-200, 200]}),  # packed: in stored units (int16 x 0.01)
+    (True, {"valid_max": 200}),
+])
+def test_values_outside_the_valid_range_are_missing(tmp_path, run_cli, conn, packed, attributes):
+    """CF: values outside valid_range (or below valid_min, above valid_max; in the stored, packed units) are
+    missing. They were stored as data."""
+    import netCDF4
+
+    lats, lons = np.arange(44.75, 40, -0.5), np.arange(100.25, 105, 0.5)
+    values = np.random.default_rng(41).uniform(-1.5, 1.5, (12, lats.size, lons.size))
+    values[:, 0, 0], values[:, 1, 2] = 3.5, -3.5  # outside [-2, 2]
+    path = tmp_path / "VEGAS_S3_nbp_valid_range.nc"
+    with netCDF4.Dataset(path, "w") as ds:
+        write_noleap_2006_axes(ds, lats, lons)
+        nbp = ds.createVariable("nbp", "i2" if packed else "f4", ("time", "lat", "lon"))
+        nbp.set_auto_maskandscale(False)
+        nbp.units = "g C m-2 month-1"
+        if packed:
+            nbp.scale_factor = np.float32(0.01)
+            stored = np.round(values / 0.01)
+            nbp[:] = stored.astype(np.int16)
+            values = stored * np.float64(np.float32(0.01))
+        else:
+            nbp[:] = values.astype(np.float32)
+            values = values.astype(np.float32).astype(float)
+        for name, bound in attributes.items():
+            nbp.setncattr(name, np.array(bound, dtype=np.int16 if packed else np.float32))
+    ingest(run_cli, path, "--product", "vegas", "--member", "VEGAS")
+    expected = values.copy()
+    if "valid_max" not in attributes:
+        expected[:, 1, 2] = np.nan
+    if "valid_min" not in attributes:
+        expected[:, 0, 0] = np.nan
+    assert_round_trip(conn, "vegas", "VEGAS", [(2006, m) for m in range(1, 13)], north_up(expected, lats, lons))
+
+
+@pytest.mark.bad_input
+def test_a_malformed_valid_range_is_refused(tmp_path, run_cli, conn):
+    lats, lons = np.arange(44.75, 40, -0.5), np.arange(100.25, 105, 0.5)
+    path = tmp_path / "VEGAS_S3_nbp.nc"
+    write_trendy(path, field(12, lats, lons, 3.0, seed=43), lats, lons, np.cumsum([0] + NOLEAP[:-1]) + 15.0,
+                 "days since 2006-01-01", "noleap", units="g C m-2 month-1")
+    import netCDF4
+
+    with netCDF4.Dataset(path, "a") as ds:
+        ds["nbp"].setncattr("valid_range", np.array([5.0, -5.0], dtype=np.float32))
+    before = database_fingerprint(conn)
+    result = run_cli("ingest", "flux", path, "--product", "vegas", "--member", "VEGAS")
+    assert result.returncode == 1 and len(result.stderr.strip().splitlines()) == 1, result.stderr
+    assert str(path) in result.stderr and "valid range" in result.stderr, result.stderr
+    assert database_fingerprint(conn) == before
 
 
 def test_ambiguous_file_units_refused_and_given_in_the_catalog(tmp_path, run_cli, conn):

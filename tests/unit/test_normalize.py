@@ -26,6 +26,7 @@ from sinkload.normalize import (
     parse_units,
     region_window,
     split_species,
+    valid_interval,
 )
 
 # (units text, year, month, calendar) -> factor to g C m-2 in that month, worked out by hand
@@ -276,3 +277,30 @@ def test_unsigned_attribute_gives_the_integer_type_the_values_are_read_as():
     assert as_cf_integers(np.array([-1], np.int16), np.dtype("i2"), np.dtype("u2"))[0] == 65535
     assert as_cf_integers(np.array([200], np.uint8), np.dtype("u1"), np.dtype("i1"))[0] == -56
     np.testing.assert_array_equal(as_cf_integers(stored, np.dtype("i1"), np.dtype("i1")), stored)
+
+
+@pytest.mark.parametrize(("attrs", "expected"), [
+    ({}, (-np.inf, np.inf)),
+    ({"valid_range": np.array([-3, 7], dtype=np.int16)}, (-3.0, 7.0)),
+    ({"valid_min": np.float32(-1.5)}, (-1.5, np.inf)),
+    ({"valid_max": 4}, (-np.inf, 4.0)),
+    ({"valid_range": [0, 1], "valid_min": -9, "valid_max": 9}, (0.0, 1.0)),  # valid_range wins, as in netCDF4
+    ({"valid_range": np.array([-56, -1], dtype=np.int8), "_unsigned": True}, (200.0, 255.0)),
+])
+def test_valid_interval(attrs, expected):
+    unsigned = attrs.pop("_unsigned", False)
+    stored = np.dtype("i1") if unsigned else np.dtype("f8")
+    read_as = cf_integer_dtype(stored, "true" if unsigned else None)
+    assert valid_interval(attrs, stored, read_as) == expected
+
+
+@pytest.mark.parametrize(("attrs", "message"), [
+    ({"valid_range": [1.0]}, "not two numbers"),
+    ({"valid_range": "0 10"}, "not numeric"),
+    ({"valid_min": [1.0, 2.0]}, "not a number"),
+    ({"valid_min": 5, "valid_max": 1}, "is empty"),
+    ({"valid_range": [0.0, np.nan]}, "not two numbers"),
+])
+def test_valid_interval_refuses_malformed_attributes(attrs, message):
+    with pytest.raises(NormalisationError, match=message):
+        valid_interval(attrs, np.dtype("f4"), np.dtype("f4"))

@@ -24,11 +24,13 @@ from sinkload.normalize import (
     cf_integer_dtype,
     check_monthly_steps,
     check_months,
+    mask_outside,
     match_dimensions,
     months_from_cf_bounds,
     months_from_cf_time,
     months_from_first,
     months_from_start_date,
+    valid_interval,
 )
 from sinkload.readers.base import FluxSource, resolve_units, wrap
 
@@ -121,11 +123,13 @@ def _months(ds: xr.Dataset, time_dim: str, n: int, product: Product, path: Path)
     return months, calendar
 
 
-def _month_reader(var: xr.Variable, dims: Dimensions) -> tuple[Callable[[int], np.ndarray], tuple[float, ...]]:
+def _month_reader(var: xr.Variable, dims: Dimensions,
+                  valid: tuple[float, float]) -> tuple[Callable[[int], np.ndarray], tuple[float, ...]]:
     """Month k's raw values as the file stores them, as (lat, lon) whatever the file's order, and the fill
-    values normalisation is to mask. A packed variable (scale_factor / add_offset) is unpacked here, its fill
-    values masked before unpacking. Integers with CF's `_Unsigned` are read as their unsigned (or signed) type
-    first, their fill values too, as netCDF4 and xarray do."""
+    values normalisation is to mask. Values outside `valid` (valid_interval's, in stored units) are missing. A
+    packed variable (scale_factor / add_offset) is unpacked here, its fill values and invalid values masked
+    before unpacking. Integers with CF's `_Unsigned` are read as their unsigned (or signed) type first, their
+    fill values too, as netCDF4 and xarray do."""
     rest = [d for d in var.dims if d != dims.time]
     axes = (rest.index(dims.lat), rest.index(dims.lon))
     read_as = cf_integer_dtype(var.dtype, var.attrs.get("_Unsigned"))
@@ -139,10 +143,10 @@ def _month_reader(var: xr.Variable, dims: Dimensions) -> tuple[Callable[[int], n
     scale, offset = float(var.attrs.get("scale_factor", 1.0)), float(var.attrs.get("add_offset", 0.0))
     if scale == 1.0 and offset == 0.0:
         # + 0.0 turns a stored -0.0 into 0.0, as unpacking does: zeros keep one sign after the sign flip.
-        return lambda k: np.add(stored(k), 0.0, dtype=np.float64), fills
+        return lambda k: mask_outside(np.add(stored(k), 0.0, dtype=np.float64), valid), fills
 
     def unpack(k: int) -> np.ndarray:
-        raw = stored(k).astype(np.float64)
+        raw = mask_outside(stored(k).astype(np.float64), valid)
         for fill in fills:
             raw[raw == fill] = np.nan
         return raw * scale + offset
@@ -169,7 +173,9 @@ def open_source(path: Path, product: Product) -> FluxSource:
         if units is None and not product.units:
             _refuse_misnamed_units(var, product.variable, path)
         unit, assumed = resolve_units(path, units, product.units_default, product.units)
-        read, fills = _month_reader(var, dims)
+        read_as = cf_integer_dtype(var.dtype, var.attrs.get("_Unsigned"))
+        valid = wrap(path, lambda: valid_interval(var.attrs, var.dtype, read_as))
+        read, fills = _month_reader(var, dims, valid)
         return FluxSource(path=path, variable=product.variable, units_found=units, unit=unit,
                           units_assumed=assumed, calendar=calendar, months=months, order=order, read_raw=read,
                           close=ds.close, fill_values=fills)
