@@ -353,6 +353,22 @@ def test_a_land_cover_of_a_small_part_of_the_nation_is_refused_with_its_share(wo
         assert database_fingerprint(conn) == before
 
 
+@pytest.mark.bad_input
+def test_a_land_cover_without_ecosystem_classes_is_refused(world, tmp_path):
+    """Desert and swamp over the whole nation: every ecosystem row of the next build was empty."""
+    west, east = box(100, 25, 110, 45), box(110, 25, 125, 45)
+    path = geojson(tmp_path / "landcover_barren.geojson", [({"code": 5}, west), ({"code": 9}, east)])
+    with psycopg.connect(world.database_url) as conn:
+        before = database_fingerprint(conn)
+    result = run_cli(world, "ingest", "landcover", path, "--code-field", "code")
+    assert result.returncode == 1, result.stdout + result.stderr
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and path.name in lines[0], result.stderr
+    assert "none of its classes (desert, swamp) is an ecosystem class" in lines[0], lines[0]
+    with psycopg.connect(world.database_url) as conn:
+        assert database_fingerprint(conn) == before
+
+
 def test_the_land_cover_reports_the_share_of_the_nation_it_covers(world, tmp_path):
     covers = [({"code": 1}, box(110, 30, 112, 32)), ({"code": 11}, box(112, 30, 113, 31.5))]  # not the whole nation
     result = run_cli(world, "ingest", "landcover", geojson(tmp_path / "landcover_part.geojson", covers),

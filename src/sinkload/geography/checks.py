@@ -134,6 +134,16 @@ def check_landcover_coverage(source: str, covers: Sequence[shapely.Geometry], na
     return [f"the land cover covers {100 * share:.2f} % of the national unit's area"]
 
 
+def check_landcover_ecosystems(source: str, codes: Sequence[int], known: dict[int, dict]) -> None:
+    """Refuse a land cover none of whose codes is of an ecosystem class (landcover_classes.yaml's is_ecosystem):
+    every ecosystem row of the marts would be empty, silently (a desert-only extract, a wrong code field)."""
+    if not any(known[code]["is_ecosystem"] for code in codes):
+        found = ", ".join(sorted({known[code]["class"] for code in codes}))
+        ecosystems = ", ".join(sorted({e["class"] for e in known.values() if e["is_ecosystem"]}))
+        raise SinkloadError(f"{source}: none of its classes ({found}) is an ecosystem class ({ecosystems}): every "
+                            "ecosystem row would be empty (is the code field right, is it the whole map?)")
+
+
 def check_against_nation(source: str, layer: str, units: list[Unit], nation: shapely.Geometry | None,
                          tiles_national: bool, *, refuse: bool = True) -> list[str]:
     """A layer against the national unit: units outside it (refused beyond OUTSIDE_TOLERANCE for a tiling

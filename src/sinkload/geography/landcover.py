@@ -109,6 +109,7 @@ def ingest_landcover_file(warehouse: Warehouse, file: Path, code_field: str = "c
                                    else read_vector_codes(file, code_field, known, file_layer))
     if not polygons:
         raise file_error(file, "no land-cover polygons")
+    checks.check_landcover_ecosystems(str(file), list(polygons), known)
     digest = sha256_of(file)
     with warehouse.loading() as conn:
         findings = overlaps + checks.check_landcover_coverage(str(file), list(polygons.values()), stored_nation(conn))
