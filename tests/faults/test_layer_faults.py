@@ -333,6 +333,19 @@ def equal_area_km2(geom: shapely.Geometry) -> float:
     return shapely.transform(dense, lambda xy: np.column_stack(TO_SPHERE_CEA.transform(xy[:, 0], xy[:, 1]))).area / 1e6
 
 
+def refused_landcover(world, path: Path) -> str:
+    """`ingest landcover path` refused: exit 1, one line naming the file (returned), the database unchanged."""
+    with psycopg.connect(world.database_url) as conn:
+        before = database_fingerprint(conn)
+    result = run_cli(world, "ingest", "landcover", path, "--code-field", "code")
+    assert result.returncode == 1, result.stdout + result.stderr
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and path.name in lines[0], result.stderr
+    with psycopg.connect(world.database_url) as conn:
+        assert database_fingerprint(conn) == before
+    return lines[0]
+
+
 def reported_share(text: str, after: str) -> float:
     return float(text.split(after)[1].split(" %")[0])
 
@@ -341,32 +354,18 @@ def reported_share(text: str, after: str) -> float:
 def test_a_land_cover_of_a_small_part_of_the_nation_is_refused_with_its_share(world, tmp_path):
     """1 % of the nation: each of its cells would count whole for its class in the marts."""
     cover = box(110, 30, 110.2, 30.4)
-    path = geojson(tmp_path / "landcover_corner.geojson", [({"code": 11}, cover)])
-    with psycopg.connect(world.database_url) as conn:
-        before = database_fingerprint(conn)
-    result = run_cli(world, "ingest", "landcover", path, "--code-field", "code")
-    assert result.returncode == 1, result.stdout + result.stderr
-    lines = result.stderr.strip().splitlines()
-    assert len(lines) == 1 and path.name in lines[0] and "less than 25 %" in lines[0], result.stderr
-    assert reported_share(lines[0], "covers ") == pytest.approx(100 * covered_share(WORLD, cover), abs=0.1)
-    with psycopg.connect(world.database_url) as conn:
-        assert database_fingerprint(conn) == before
+    line = refused_landcover(world, geojson(tmp_path / "landcover_corner.geojson", [({"code": 11}, cover)]))
+    assert "less than 25 %" in line, line
+    assert reported_share(line, "covers ") == pytest.approx(100 * covered_share(WORLD, cover), abs=0.1)
 
 
 @pytest.mark.bad_input
 def test_a_land_cover_without_ecosystem_classes_is_refused(world, tmp_path):
     """Desert and swamp over the whole nation: every ecosystem row of the next build was empty."""
     west, east = box(100, 25, 110, 45), box(110, 25, 125, 45)
-    path = geojson(tmp_path / "landcover_barren.geojson", [({"code": 5}, west), ({"code": 9}, east)])
-    with psycopg.connect(world.database_url) as conn:
-        before = database_fingerprint(conn)
-    result = run_cli(world, "ingest", "landcover", path, "--code-field", "code")
-    assert result.returncode == 1, result.stdout + result.stderr
-    lines = result.stderr.strip().splitlines()
-    assert len(lines) == 1 and path.name in lines[0], result.stderr
-    assert "none of its classes (desert, swamp) is an ecosystem class" in lines[0], lines[0]
-    with psycopg.connect(world.database_url) as conn:
-        assert database_fingerprint(conn) == before
+    line = refused_landcover(world, geojson(tmp_path / "landcover_barren.geojson",
+                                            [({"code": 5}, west), ({"code": 9}, east)]))
+    assert "none of its classes (desert, swamp) is an ecosystem class" in line, line
 
 
 def test_the_land_cover_reports_the_share_of_the_nation_it_covers(world, tmp_path):
@@ -404,18 +403,11 @@ def test_land_cover_features_of_different_codes_may_not_overlap(world, tmp_path)
     """Forest over the whole nation and cropland over its west half: ecosystems added up to more than the
     nation. Refused naming both features and the km² (pyproj's equal-area, independent of the package)."""
     forest, cropland = WORLD, box(110, 30, 112, 32)
-    path = geojson(tmp_path / "landcover_overlap.geojson", [({"code": 1}, forest), ({"code": 11}, cropland)])
-    with psycopg.connect(world.database_url) as conn:
-        before = database_fingerprint(conn)
-    result = run_cli(world, "ingest", "landcover", path, "--code-field", "code")
-    assert result.returncode == 1, result.stdout + result.stderr
-    lines = result.stderr.strip().splitlines()
-    assert len(lines) == 1 and path.name in lines[0], result.stderr
-    assert "land-cover features 'code 1 (feature 1)' and 'code 11 (feature 2)' overlap by" in lines[0], lines[0]
-    km2 = float(lines[0].split("overlap by ")[1].split(" km²")[0].replace(",", ""))
+    line = refused_landcover(world, geojson(tmp_path / "landcover_overlap.geojson",
+                                            [({"code": 1}, forest), ({"code": 11}, cropland)]))
+    assert "land-cover features 'code 1 (feature 1)' and 'code 11 (feature 2)' overlap by" in line, line
+    km2 = float(line.split("overlap by ")[1].split(" km²")[0].replace(",", ""))
     assert km2 == pytest.approx(covered_share(WORLD, cropland) * equal_area_km2(WORLD), abs=0.1)
-    with psycopg.connect(world.database_url) as conn:
-        assert database_fingerprint(conn) == before
 
 
 def test_land_cover_features_of_one_code_may_overlap(world, tmp_path):
