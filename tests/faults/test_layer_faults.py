@@ -301,6 +301,25 @@ def test_the_chosen_layer_of_a_geopackage_is_loaded(world, tmp_path):
                   conn.execute("select name, st_asbinary(geom) from raw.region where scope = 'chosen'")}
     assert set(stored) == {"B", "C"}
     assert shapely.equals(stored["B"], box(112, 30, 113, 32)) and shapely.equals(stored["C"], box(113, 30, 114, 32))
+    with psycopg.connect(world.database_url) as conn:
+        recorded = conn.execute("select file_layer, encoding from raw.region_layer where scope = 'chosen'").fetchone()
+    assert recorded == ("second", None)  # provenance: which layer of the file
+
+
+def test_the_chosen_layer_of_a_land_cover_geopackage_is_recorded(world, tmp_path):
+    path = tmp_path / "landcover_layers.gpkg"
+    for layer, code in (("barren", 5), ("forest", 1)):
+        pyogrio.raw.write(path, np.array([shapely.to_wkb(WORLD)], dtype=object), [np.array([code])],
+                          fields=["code"], geometry_type="Polygon", crs="EPSG:4326", driver="GPKG", layer=layer,
+                          append=path.exists())
+    try:
+        result = run_cli(world, "ingest", "landcover", path, "--code-field", "code", "--file-layer", "forest")
+        assert result.returncode == 0, result.stdout + result.stderr
+        with psycopg.connect(world.database_url) as conn:
+            assert conn.execute("select file_layer from raw.landcover_layer").fetchone() == ("forest",)
+            assert [r[0] for r in conn.execute("select code from raw.landcover")] == [1]
+    finally:
+        restore_world_landcover(world, tmp_path)
 
 
 def test_a_nested_geometry_collection_keeps_its_inner_polygons(world, tmp_path):
@@ -346,6 +365,13 @@ def refused_landcover(world, path: Path) -> str:
     return lines[0]
 
 
+def restore_world_landcover(world, tmp_path: Path) -> None:
+    """The small world's land cover back, for the other tests of the module."""
+    whole = [({"code": code}, box(*DIVISIONS[name])) for name, code in LANDCOVER_CODES.items()]
+    assert run_cli(world, "ingest", "landcover", geojson(tmp_path / "world.geojson", whole),
+                   "--code-field", "code").returncode == 0
+
+
 def reported_share(text: str, after: str) -> float:
     return float(text.split(after)[1].split(" %")[0])
 
@@ -376,10 +402,8 @@ def test_the_land_cover_reports_the_share_of_the_nation_it_covers(world, tmp_pat
         assert result.returncode == 0, result.stdout + result.stderr
         expected = 100 * covered_share(WORLD, shapely.union_all([g for _, g in covers]))
         assert reported_share(result.stdout, "the land cover covers ") == pytest.approx(expected, abs=0.2)
-    finally:  # the small world's land cover back, for the other tests of the module
-        whole = [({"code": code}, box(*DIVISIONS[name])) for name, code in LANDCOVER_CODES.items()]
-        assert run_cli(world, "ingest", "landcover", geojson(tmp_path / "world.geojson", whole),
-                       "--code-field", "code").returncode == 0
+    finally:
+        restore_world_landcover(world, tmp_path)
 
 
 def test_a_new_nation_reports_the_share_the_stored_land_cover_covers(server_url, base_settings, tmp_path):
@@ -457,4 +481,6 @@ def test_a_shapefile_without_cpg_stores_its_names_in_the_given_or_utf8_encoding(
     assert result.returncode == 0, result.stdout + result.stderr
     with psycopg.connect(world.database_url) as conn:
         stored = {r[0] for r in conn.execute("select name from raw.region where scope = %s", [scope])}
+        recorded = conn.execute("select encoding from raw.region_layer where scope = %s", [scope]).fetchone()[0]
     assert stored == set(PROVINCES)
+    assert recorded == (args[1] if args else None)  # provenance: the encoding the names were read in

@@ -193,6 +193,10 @@ region_layer = Table(
            comment="true when the layer's units are declared to tile the national layer (checked at load and by dbt)"),
     Column("iso3", Text,
            comment="national layer only: ISO 3166-1 alpha-3 code of the country (default CHN), NULL when none"),
+    Column("file_layer", Text,
+           comment="the layer of the file that was loaded (--file-layer), NULL for a file of one layer"),
+    Column("encoding", Text,
+           comment="the text encoding the file was read in (--encoding), NULL when the file states its own"),
     CheckConstraint("scope ~ '^[a-z][a-z0-9_]{0,62}$' and scope <> 'ecosystem'", name="region_layer_scope_name"),
 )
 
@@ -221,6 +225,8 @@ landcover_layer = Table(
            nullable=False),
     Column("note", Text),
     _loaded_at(),
+    Column("file_layer", Text,
+           comment="the layer of the file that was loaded (--file-layer), NULL for a file of one layer"),
 )
 
 landcover_class = Table(

@@ -122,8 +122,10 @@ def ingest_landcover_file(warehouse: Warehouse, file: Path, code_field: str = "c
                             [(c, e["group"], e["class"], e["is_ecosystem"], e["rank"]) for c, e in known.items()])
         insert_polygons(conn, "landcover", ("code",),
                         ((code, shapely.to_wkb(geom)) for code, geom in sorted(polygons.items())))
-        conn.execute("insert into raw.landcover_layer (file_name, sha256, code_field, source_kind) values (%s, %s, %s, %s)",
-                     [file.name, digest, "band 1" if is_raster else code_field, "raster" if is_raster else "vector"])
+        conn.execute("insert into raw.landcover_layer (file_name, sha256, code_field, source_kind, file_layer) "
+                     "values (%s, %s, %s, %s, %s)",
+                     [file.name, digest, "band 1" if is_raster else code_field, "raster" if is_raster else "vector",
+                      file_layer])
         summary = LandcoverSummary(file.name, [
             (code, known[code]["group"], known[code]["class"], len(getattr(geom, "geoms", [geom])), area_km2(geom))
             for code, geom in sorted(polygons.items())], repairs, findings)

@@ -31,6 +31,8 @@ class Layer:
     tiles_national: bool = False
     iso3: str | None = None
     note: str | None = None
+    file_layer: str | None = None  # the options it was read with (provenance)
+    encoding: str | None = None
 
 
 @dataclass(frozen=True)

@@ -66,7 +66,7 @@ def read_layer(file: Path, layer: str, name_field: str, *, rank_field: str | Non
     if layer == NATIONAL and len(units) != 1:
         raise file_error(file, f"the national layer must have exactly one unit (found {len(units)})")
     return Layer(layer, units, Path(file).name, sha256_of(file), name_field, features.source_crs,
-                 tiles_national, iso), features.repairs
+                 tiles_national, iso, file_layer=file_layer, encoding=encoding), features.repairs
 
 
 def ingest_region_file(warehouse: Warehouse, file: Path, layer: str, name_field: str, *,
@@ -186,9 +186,9 @@ def land_shares(conn: psycopg.Connection, geom: shapely.Geometry) -> dict[str, f
 def _store(conn: psycopg.Connection, layer: Layer) -> None:
     conn.execute("delete from raw.region_layer where scope = %s", [layer.name])
     conn.execute("insert into raw.region_layer (scope, file_name, sha256, name_field, source_crs, note, "
-                 "tiles_national, iso3) values (%s, %s, %s, %s, %s, %s, %s, %s)",
+                 "tiles_national, iso3, file_layer, encoding) values (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s)",
                  [layer.name, layer.file_name, layer.sha256, layer.name_field, layer.source_crs, layer.note,
-                  layer.tiles_national, layer.iso3])
+                  layer.tiles_national, layer.iso3, layer.file_layer, layer.encoding])
     insert_polygons(conn, "region", ("scope", "name", "rank", "name_en", "code"),
                     ((layer.name, u.name, u.rank, u.name_en, u.code, shapely.to_wkb(u.geom)) for u in layer.units))
 
