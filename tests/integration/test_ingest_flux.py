@@ -342,12 +342,12 @@ def test_values_outside_the_valid_range_are_missing(tmp_path, run_cli, conn, pac
 
 @pytest.mark.bad_input
 def test_a_malformed_valid_range_is_refused(tmp_path, run_cli, conn):
+    import netCDF4
+
     lats, lons = np.arange(44.75, 40, -0.5), np.arange(100.25, 105, 0.5)
     path = tmp_path / "VEGAS_S3_nbp.nc"
     write_trendy(path, field(12, lats, lons, 3.0, seed=43), lats, lons, np.cumsum([0] + NOLEAP[:-1]) + 15.0,
                  "days since 2006-01-01", "noleap", units="g C m-2 month-1")
-    import netCDF4
-
     with netCDF4.Dataset(path, "a") as ds:
         ds["nbp"].setncattr("valid_range", np.array([5.0, -5.0], dtype=np.float32))
     before = database_fingerprint(conn)

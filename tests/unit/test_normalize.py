@@ -279,16 +279,15 @@ def test_unsigned_attribute_gives_the_integer_type_the_values_are_read_as():
     np.testing.assert_array_equal(as_cf_integers(stored, np.dtype("i1"), np.dtype("i1")), stored)
 
 
-@pytest.mark.parametrize(("attrs", "expected"), [
-    ({}, (-np.inf, np.inf)),
-    ({"valid_range": np.array([-3, 7], dtype=np.int16)}, (-3.0, 7.0)),
-    ({"valid_min": np.float32(-1.5)}, (-1.5, np.inf)),
-    ({"valid_max": 4}, (-np.inf, 4.0)),
-    ({"valid_range": [0, 1], "valid_min": -9, "valid_max": 9}, (0.0, 1.0)),  # valid_range wins, as in netCDF4
-    ({"valid_range": np.array([-56, -1], dtype=np.int8), "_unsigned": True}, (200.0, 255.0)),
+@pytest.mark.parametrize(("attrs", "unsigned", "expected"), [
+    ({}, False, (-np.inf, np.inf)),
+    ({"valid_range": np.array([-3, 7], dtype=np.int16)}, False, (-3.0, 7.0)),
+    ({"valid_min": np.float32(-1.5)}, False, (-1.5, np.inf)),
+    ({"valid_max": 4}, False, (-np.inf, 4.0)),
+    ({"valid_range": [0, 1], "valid_min": -9, "valid_max": 9}, False, (0.0, 1.0)),  # valid_range wins (netCDF4)
+    ({"valid_range": np.array([-56, -1], dtype=np.int8)}, True, (200.0, 255.0)),
 ])
-def test_valid_interval(attrs, expected):
-    unsigned = attrs.pop("_unsigned", False)
+def test_valid_interval(attrs, unsigned, expected):
     stored = np.dtype("i1") if unsigned else np.dtype("f8")
     read_as = cf_integer_dtype(stored, "true" if unsigned else None)
     assert valid_interval(attrs, stored, read_as) == expected

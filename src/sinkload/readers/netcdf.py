@@ -123,16 +123,16 @@ def _months(ds: xr.Dataset, time_dim: str, n: int, product: Product, path: Path)
     return months, calendar
 
 
-def _month_reader(var: xr.Variable, dims: Dimensions,
-                  valid: tuple[float, float]) -> tuple[Callable[[int], np.ndarray], tuple[float, ...]]:
+def _month_reader(var: xr.Variable, dims: Dimensions) -> tuple[Callable[[int], np.ndarray], tuple[float, ...]]:
     """Month k's raw values as the file stores them, as (lat, lon) whatever the file's order, and the fill
-    values normalisation is to mask. Values outside `valid` (valid_interval's, in stored units) are missing. A
-    packed variable (scale_factor / add_offset) is unpacked here, its fill values and invalid values masked
+    values normalisation is to mask. Values outside CF's valid range (valid_interval, in stored units; a
+    malformed one raises NormalisationError) are missing. A packed variable (scale_factor / add_offset) is unpacked here, its fill values and invalid values masked
     before unpacking. Integers with CF's `_Unsigned` are read as their unsigned (or signed) type first, their
     fill values too, as netCDF4 and xarray do."""
     rest = [d for d in var.dims if d != dims.time]
     axes = (rest.index(dims.lat), rest.index(dims.lon))
     read_as = cf_integer_dtype(var.dtype, var.attrs.get("_Unsigned"))
+    valid = valid_interval(var.attrs, var.dtype, read_as)
 
     def stored(k: int) -> np.ndarray:
         return np.transpose(as_cf_integers(var.isel({dims.time: k}).values, var.dtype, read_as), axes)
@@ -173,9 +173,7 @@ def open_source(path: Path, product: Product) -> FluxSource:
         if units is None and not product.units:
             _refuse_misnamed_units(var, product.variable, path)
         unit, assumed = resolve_units(path, units, product.units_default, product.units)
-        read_as = cf_integer_dtype(var.dtype, var.attrs.get("_Unsigned"))
-        valid = wrap(path, lambda: valid_interval(var.attrs, var.dtype, read_as))
-        read, fills = _month_reader(var, dims, valid)
+        read, fills = wrap(path, lambda: _month_reader(var, dims))
         return FluxSource(path=path, variable=product.variable, units_found=units, unit=unit,
                           units_assumed=assumed, calendar=calendar, months=months, order=order, read_raw=read,
                           close=ds.close, fill_values=fills)
